@@ -1,0 +1,138 @@
+"""The `lmk` command line (typer). Each command parses options and calls one library function."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Facial landmarks: train, eval, export, quantize, bench.")
+
+DEFAULT_DATA = Path("../shared/data/wflw-mini")
+
+
+def fail(msg: str) -> None:
+    typer.secho(f"error: {msg}", fg="red", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def train(
+    data: Path = typer.Option(DEFAULT_DATA, help="WFLW-layout root"),
+    out: Path = typer.Option(Path("runs/train"), help="output folder (model.pt, last.pt, tb/)"),
+    model: str = typer.Option("efficientnet_lite0-pip", help="BACKBONE-HEAD, e.g. resnet18-flatten"),
+    pretrained: bool = typer.Option(True, help="ImageNet init where available (efficientnet_lite0)"),
+    input_size: int = 256,
+    loss: str = typer.Option("l1", help="l1 | l2 | log_l2 | wing"),
+    optimizer: str = typer.Option("adamw", help="adam | adamw | sgd"),
+    lr: float = 1e-3,
+    weight_decay: float = 1e-4,
+    schedule: str = typer.Option("cosine", help="cosine | step"),
+    steps: str = typer.Option("", help="step schedule epochs, e.g. 40,55"),
+    epochs: int = 60,
+    batch_size: int = 32,
+    freeze_blocks: int = typer.Option(-1, help="freeze stem + first K backbone blocks (-1: none)"),
+    val_fraction: float = typer.Option(0.1, help="share of train images held out for selection"),
+    eval_every: int = typer.Option(5, help="validate every N epochs"),
+    extra_300w: str = typer.Option("", help="also train on a 300-W folder (68 mapped points)"),
+    test_split: bool = typer.Option(True, help="score the final model on the test split"),
+    seed: int = 0,
+    workers: int = 0,
+    resume: Path | None = typer.Option(None, help="continue from a last.pt"),
+) -> None:
+    """Train a model; writes OUT/model.pt with config, metadata and metrics."""
+    from lmk.data.readers import DataError
+    from lmk.training.config import TrainConfig
+    from lmk.training.engine import fit
+
+    backbone, _, head = model.partition("-")
+    cfg = TrainConfig(
+        data=str(data), out=str(out), backbone=backbone, head=head or "pip", pretrained=pretrained,
+        input_size=input_size, loss=loss, optimizer=optimizer, lr=lr, weight_decay=weight_decay, schedule=schedule,
+        steps=[int(s) for s in steps.split(",") if s], epochs=epochs, batch_size=batch_size,
+        freeze_blocks=freeze_blocks, val_fraction=val_fraction, eval_every=eval_every, extra_300w=extra_300w, seed=seed, workers=workers,
+        test_split=test_split,
+    )
+    try:
+        path = fit(cfg, resume=str(resume) if resume else None, log=typer.echo)
+    except (DataError, ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    typer.echo(f"wrote {path}")
+
+
+def load_runner(model_path: Path, threads: int = 0):
+    """(runner, meta) for a .pt checkpoint, .onnx or .mnn file, by suffix."""
+    suffix = model_path.suffix.lower()
+    if suffix in (".pt", ".pth"):
+        from lmk.runtime.torch_runner import load_torch_runner
+
+        return load_torch_runner(model_path)
+    if suffix == ".onnx":
+        from lmk.runtime.ort_runner import load_ort_runner
+
+        return load_ort_runner(model_path, threads=threads)
+    if suffix == ".mnn":
+        from lmk.runtime.mnn_runner import load_mnn_runner
+
+        return load_mnn_runner(model_path, threads=threads)
+    fail(f"{model_path}: unknown model file type {suffix!r} (expected .pt, .onnx or .mnn)")
+
+
+@app.command("eval")
+def eval_cmd(
+    checkpoint: Path = typer.Option(..., help="model file: .pt checkpoint, .onnx or .mnn"),
+    data: Path = typer.Option(DEFAULT_DATA, help="dataset root (WFLW layout, or a 300-W folder)"),
+    dataset: str = typer.Option("wflw", help="wflw | 300w"),
+    split: str = typer.Option("test", help="WFLW split: train | test"),
+    flip_test: bool = typer.Option(False, help="average with the mirrored crop's prediction"),
+    json_out: Path | None = typer.Option(None, "--json", help="write scores as JSON"),
+    save_predictions: Path | None = typer.Option(None, help="write predictions (WFLW line format)"),
+    ced_plot: Path | None = typer.Option(None, help="write the CED curve as PNG"),
+) -> None:
+    """Score a model with the PROTOCOL.md metrics, overall and per attribute."""
+    from lmk.data.readers import DataError, read_dataset
+    from lmk.evaluation import evaluate_predictions, format_table, save_ced_plot, write_predictions
+    from lmk.meta import MetadataError, input_spec_from_meta, write_json
+    from lmk.predict import predict_records
+
+    try:
+        records = read_dataset(data, dataset, split)
+        runner, meta = load_runner(checkpoint)
+        spec = input_spec_from_meta(meta)
+        if dataset == "300w":
+            spec["box"] = "landmark_bbox"  # 300-W has no detector box: PROTOCOL.md
+        pred = predict_records(records, runner, spec, flip_test=flip_test)
+    except (DataError, MetadataError, ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    scores, nme_i = evaluate_predictions(records, pred)
+    name = f"{data.name}/{split}" if dataset == "wflw" else data.name
+    typer.echo(f"{checkpoint} on {name} ({len(records)} faces, flip test {'on' if flip_test else 'off'})")
+    typer.echo(format_table(scores))
+    if json_out:
+        write_json(json_out, {"model": str(checkpoint), "dataset": name, "flip_test": flip_test,
+                              "scores": {k: v.as_dict() for k, v in scores.items()},
+                              "units": {"nme": "%", "fr": "%", "auc": "0..1"}})
+    if save_predictions:
+        root = data / "WFLW_images" if dataset == "wflw" else data
+        write_predictions(save_predictions, records, pred if dataset == "wflw" else pred[:, _map()], root)
+    if ced_plot:
+        save_ced_plot(ced_plot, {checkpoint.name: nme_i})
+
+
+def _map():
+    from lmk.schemes import MAP_98_TO_68
+
+    return MAP_98_TO_68
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

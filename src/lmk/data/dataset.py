@@ -1,0 +1,101 @@
+"""torch Dataset over FaceRecords: crops are cached once (with margin), augmentation then warps
+from the cache with one composed matrix, so each sample costs one warpAffine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+from tqdm import tqdm
+
+from lmk.data.augment import AugmentConfig, photometric, random_geometry
+from lmk.data.crop import (
+    crop_matrix,
+    landmark_box,
+    normalize_input,
+    pixels_to_normalized,
+    read_rgb,
+    warp,
+    window_from_box,
+)
+from lmk.data.records import FaceRecord
+from lmk.schemes import MAP_98_TO_68, SCHEMES
+
+
+@dataclass
+class InputSpec:
+    """How a crop is made and normalised: mirrored into every artifact's metadata."""
+
+    size: int = 256
+    box: str = "wflw_rect"  # or "landmark_bbox"
+    enlarge: float = 1.2
+    scale: float = 255.0
+    mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
+    std: tuple[float, float, float] = (0.229, 0.224, 0.225)
+
+
+def record_window(rec: FaceRecord, spec: InputSpec):
+    box = rec.box if spec.box == "wflw_rect" else landmark_box(rec.points)
+    return window_from_box(box, spec.enlarge)
+
+
+def to_98(points: np.ndarray, scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    """Points in the 98-point layout and a 0/1 mask of the ones that are annotated."""
+    if scheme == "wflw98":
+        return points, np.ones(98, dtype=np.float32)
+    out = np.zeros((98, 2))
+    mask = np.zeros(98, dtype=np.float32)
+    out[MAP_98_TO_68] = points
+    mask[MAP_98_TO_68] = 1
+    return out, mask
+
+
+class LandmarkDataset(Dataset):
+    """Yields (input CHW float32, target (98, 2) crop_normalized, mask (98,)) tensors."""
+
+    CACHE_MARGIN = 1.6  # cached window is this much larger than the crop window
+
+    def __init__(self, records: list[FaceRecord], spec: InputSpec, augment: AugmentConfig | None, seed: int = 0):
+        self.records, self.spec, self.augment = records, spec, augment
+        self.seed, self.epoch = seed, 0
+        self.flip = np.array(SCHEMES["wflw98"].flip)
+        size = spec.size
+        self.cache_size = int(round(size * self.CACHE_MARGIN)) if augment else size
+        self.cache, self.cache_m, self.points, self.masks = [], [], [], []
+        for rec in tqdm(records, desc="caching crops", leave=False, disable=len(records) < 50):
+            win = record_window(rec, spec)
+            big = win.__class__(win.cx, win.cy, win.side * (self.cache_size / size))
+            m = crop_matrix(big, self.cache_size)
+            self.cache.append(warp(read_rgb(rec.image_path), m, self.cache_size))
+            self.cache_m.append(np.vstack([crop_matrix(win, size), [0, 0, 1]]) @ np.linalg.inv(np.vstack([m, [0, 0, 1]])))
+            pts, mask = to_98(rec.points, rec.scheme)
+            # points in input pixels of the canonical (un-augmented) crop
+            self.points.append(pts @ crop_matrix(win, size)[:, :2].T + crop_matrix(win, size)[:, 2])
+            self.masks.append(mask)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, i: int):
+        size, spec = self.spec.size, self.spec
+        pts, mask = self.points[i], self.masks[i]
+        cache_to_input = self.cache_m[i]
+        if self.augment is None:
+            img = warp(self.cache[i], cache_to_input[:2], size)
+        else:
+            rng = np.random.default_rng((self.seed, self.epoch, i))
+            geo, flipped = random_geometry(rng, size, self.augment)
+            img = warp(self.cache[i], (geo @ cache_to_input)[:2], size)
+            pts = pts @ geo[:2, :2].T + geo[:2, 2]
+            if flipped:
+                pts, mask = pts[self.flip], mask[self.flip]
+            img = photometric(img, rng, self.augment)
+        x = normalize_input(img, spec.scale, spec.mean, spec.std)
+        target = pixels_to_normalized(pts, size).astype(np.float32)
+        return torch.from_numpy(x), torch.from_numpy(target), torch.from_numpy(np.asarray(mask, dtype=np.float32))

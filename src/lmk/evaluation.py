@@ -1,0 +1,81 @@
+"""Score predictions against records with the PROTOCOL.md metrics; write/read prediction files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from lmk.data.records import FaceRecord
+from lmk.meta import atomic_write_bytes
+from lmk.metrics import Scores, ced, nme_per_face, score_subsets
+from lmk.schemes import MAP_98_TO_68
+
+
+def to_record_scheme(pred98: np.ndarray, scheme: str) -> np.ndarray:
+    """98-point predictions in the records' scheme (98 -> 68 for 300-W)."""
+    if scheme == "wflw98":
+        return pred98
+    if scheme == "300w68":
+        return pred98[:, MAP_98_TO_68]
+    raise ValueError(f"unknown scheme {scheme!r}")
+
+
+def evaluate_predictions(records: list[FaceRecord], pred98: np.ndarray) -> tuple[dict[str, Scores], np.ndarray]:
+    """Per-subset scores and the per-face NME (fractions)."""
+    scheme = records[0].scheme
+    pred = to_record_scheme(pred98, scheme)
+    gt = np.stack([r.points for r in records])
+    nme_i = nme_per_face(pred, gt, scheme)
+    return score_subsets(nme_i, [r.attributes for r in records]), nme_i
+
+
+def format_table(scores: dict[str, Scores]) -> str:
+    lines = [f"{'subset':<14}{'faces':>6}{'NME %':>9}{'FR@0.1 %':>10}{'AUC@0.1':>9}"]
+    for name, s in scores.items():
+        lines.append(f"{name:<14}{s.faces:>6}{s.nme:>9.3f}{s.fr:>10.2f}{s.auc:>9.4f}")
+    return "\n".join(lines)
+
+
+def write_predictions(path: Path, records: list[FaceRecord], pred: np.ndarray, images_root: Path) -> None:
+    """One line per face in the WFLW annotation layout: coords, box, 6 flags, image path."""
+    from lmk.schemes import WFLW_ATTRIBUTES
+
+    lines = []
+    for rec, p in zip(records, pred):
+        coords = " ".join(f"{v:.6f}" for v in p.reshape(-1))
+        box = " ".join(f"{v:.6f}".rstrip("0").rstrip(".") for v in rec.box)
+        flags = " ".join(str(rec.attributes.get(a, 0)) for a in WFLW_ATTRIBUTES)
+        try:
+            rel = Path(rec.image_path).relative_to(images_root)
+        except ValueError:
+            rel = Path(rec.image_path)
+        lines.append(f"{coords} {box} {flags} {rel.as_posix()}")
+    atomic_write_bytes(Path(path), ("\n".join(lines) + "\n").encode())
+
+
+def save_ced_plot(path: Path, curves: dict[str, np.ndarray]) -> bool:
+    """CED curves (per-face NME arrays by label) as a PNG; False when matplotlib is absent."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    x = np.linspace(0, 0.1, 1001)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for label, nme_i in curves.items():
+        ax.plot(x * 100, ced(nme_i, x), label=label)
+    ax.set_xlabel("NME (%)")
+    ax.set_ylabel("share of faces")
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    tmp = Path(path).with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    tmp.replace(path)
+    return True

@@ -1,0 +1,1 @@
+"""Export: checkpoint -> ONNX (simplified) -> MNN, with metadata inside and beside every file."""

@@ -1,0 +1,72 @@
+"""PyTorch -> ONNX with a static 1x3xHxW `input` and a [1, N, 2] `landmarks` output, then onnxsim.
+
+Written to a temporary name and renamed only when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import onnx
+import torch
+
+OPSET = 17
+
+
+def export_onnx(model: torch.nn.Module, path: Path, input_size: int, meta: dict, simplify: bool = True) -> Path:
+    """Export `model` (eval mode, fp32) to `path`; metadata_props['lmk'] holds the JSON metadata."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = model.eval().float().to(memory_format=torch.contiguous_format)
+    x = torch.zeros(1, 3, input_size, input_size)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp.onnx")
+    os.close(fd)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, (x,), tmp, input_names=["input"], output_names=["landmarks"],
+                              opset_version=OPSET, dynamo=False, do_constant_folding=True)
+        proto = onnx.load(tmp)
+        if simplify:
+            proto = simplify_onnx(proto)
+        set_onnx_meta(proto, meta)
+        onnx.checker.check_model(proto)
+        onnx.save(proto, tmp)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def simplify_onnx(proto: onnx.ModelProto) -> onnx.ModelProto:
+    """onnxsim, or the unsimplified graph with a clear warning when simplification fails."""
+    try:
+        from onnxsim import simplify
+
+        simplified, ok = simplify(proto)
+        if ok:
+            return simplified
+        warnings.warn("onnxsim could not validate the simplified graph; keeping the unsimplified one", stacklevel=2)
+    except Exception as exc:  # onnxsim raises plain RuntimeErrors from C++
+        warnings.warn(f"onnxsim failed ({exc}); keeping the unsimplified graph", stacklevel=2)
+    return proto
+
+
+def set_onnx_meta(proto: onnx.ModelProto, meta: dict) -> None:
+    for prop in list(proto.metadata_props):
+        if prop.key == "lmk":
+            proto.metadata_props.remove(prop)
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = "lmk", json.dumps(meta)
+
+
+def get_onnx_meta(path: Path) -> dict:
+    proto = onnx.load(str(path), load_external_data=False)
+    for prop in proto.metadata_props:
+        if prop.key == "lmk":
+            return json.loads(prop.value)
+    raise ValueError(f"{path}: no 'lmk' metadata in the ONNX file")

@@ -1,0 +1,86 @@
+"""Landmark heads. Every head decodes to crop_normalized coordinates inside forward, so an
+exported graph outputs [1, N, 2] directly; training-only outputs come back as a dict.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class FlattenHead(nn.Module):
+    """The original research design: avgpool removed, flatten the last map -> Linear(2N)."""
+
+    def __init__(self, channels: int, num_points: int, feat_size: int):
+        super().__init__()
+        self.num_points = num_points
+        self.fc = nn.Linear(channels * feat_size * feat_size, num_points * 2)
+
+    def forward(self, feats: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        x = torch.flatten(feats[-1], 1)
+        return {"coords": self.fc(x).view(-1, self.num_points, 2)}
+
+
+class GAPHead(nn.Module):
+    """Global average pool -> dropout -> Linear(2N); coordinates centred on 0.5."""
+
+    def __init__(self, channels: int, num_points: int, dropout: float = 0.1):
+        super().__init__()
+        self.num_points = num_points
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.drop = nn.Dropout(dropout)
+        self.fc = nn.Linear(channels, num_points * 2)
+        nn.init.zeros_(self.fc.bias)
+        nn.init.normal_(self.fc.weight, std=1e-3)
+
+    def forward(self, feats):
+        x = self.drop(torch.flatten(self.pool(feats[-1]), 1))
+        return {"coords": self.fc(x).view(-1, self.num_points, 2) + 0.5}
+
+
+class PIPHead(nn.Module):
+    """PIPNet-style heatmap + offsets on a coarse grid (stride 32 by default, optionally merged
+    with the stride-16 map). Decoding (argmax cell + offset) happens in forward with
+    export-friendly ops only (ArgMax, Equal, Mul, ReduceSum): no Gather.
+
+    Cell convention: a grid of G x G cells over the crop; point u lies in cell c = floor(u * G),
+    offset o = u * G - c - 0.5 in [-0.5, 0.5); decoding u = (c + 0.5 + o) / G.
+    """
+
+    def __init__(self, channels: tuple[int, ...], num_points: int, use_stride16: bool = True, mid: int = 256):
+        super().__init__()
+        self.num_points = num_points
+        self.use_stride16 = use_stride16
+        cin = channels[-1]
+        if use_stride16:
+            self.lateral = nn.Conv2d(channels[-2], mid, 1)
+            self.top = nn.Conv2d(channels[-1], mid, 1)
+            self.up = nn.Upsample(scale_factor=2, mode="nearest")
+            self.merge = nn.Sequential(
+                nn.Conv2d(mid, mid, 3, padding=1, bias=False), nn.BatchNorm2d(mid), nn.ReLU(inplace=True)
+            )
+            cin = mid
+        self.cls = nn.Conv2d(cin, num_points, 1)
+        self.off = nn.Conv2d(cin, num_points * 2, 1)
+        nn.init.normal_(self.cls.weight, std=1e-3)
+        nn.init.zeros_(self.cls.bias)
+        nn.init.normal_(self.off.weight, std=1e-3)
+        nn.init.zeros_(self.off.bias)
+
+    def forward(self, feats):
+        x = feats[-1]
+        if self.use_stride16:
+            x = self.merge(self.lateral(feats[-2]) + self.up(self.top(x)))
+        b, _, gh, gw = x.shape
+        n = self.num_points
+        logits = self.cls(x).flatten(2)  # (B, N, G*G)
+        off = self.off(x).view(b, n, 2, gh * gw)  # x and y offsets per cell
+        idx = logits.argmax(dim=2, keepdim=True)  # (B, N, 1)
+        cells = torch.arange(gh * gw, device=x.device).view(1, 1, -1)
+        onehot = (cells == idx).to(off.dtype)  # (B, N, G*G)
+        o = (off * onehot.unsqueeze(2)).sum(dim=3)  # (B, N, 2)
+        cx = (idx.squeeze(2) % gw).to(off.dtype)
+        cy = torch.div(idx.squeeze(2), gw, rounding_mode="floor").to(off.dtype)
+        u = (cx + 0.5 + o[..., 0]) / gw
+        v = (cy + 0.5 + o[..., 1]) / gh
+        return {"coords": torch.stack([u, v], dim=-1), "logits": logits, "offsets": off}

@@ -1,0 +1,51 @@
+"""Runner for .mnn files through MNN's Python session API (no torch, no MNN.tools)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from lmk.meta import read_sidecar, validate_meta
+
+
+def mnn_meta(path: Path) -> dict:
+    """The metadata stored in the file's bizCode, falling back to the sidecar."""
+    import MNN
+
+    try:
+        info = MNN.nn.load_module_from_file(str(path), ["input"], ["landmarks"]).get_info()
+        return validate_meta(json.loads(info["bizCode"]), str(path))
+    except Exception:
+        return read_sidecar(path)
+
+
+def load_mnn_runner(path: Path, threads: int = 1, precision: str = "normal"):
+    """(runner, metadata); each call runs one face at a time (the file's shape is static)."""
+    import MNN
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: MNN file not found")
+    interp = MNN.Interpreter(str(path))
+    session = interp.createSession({"numThread": max(1, threads), "precision": precision})
+    inp = interp.getSessionInput(session)
+    meta = read_sidecar(path) if Path(str(path) + ".json").is_file() else mnn_meta(path)
+    n = int(meta["num_points"])
+
+    def run(x: np.ndarray) -> np.ndarray:
+        outs = []
+        for one in np.asarray(x, dtype=np.float32):
+            tmp = MNN.Tensor(inp.getShape(), MNN.Halide_Type_Float, np.ascontiguousarray(one[None]),
+                             MNN.Tensor_DimensionType_Caffe)
+            inp.copyFrom(tmp)
+            interp.runSession(session)
+            out = interp.getSessionOutput(session, "landmarks")
+            host = MNN.Tensor(out.getShape(), MNN.Halide_Type_Float, np.zeros(out.getShape(), dtype=np.float32),
+                              MNN.Tensor_DimensionType_Caffe)
+            out.copyToHostTensor(host)
+            outs.append(np.array(host.getNumpyData(), dtype=np.float32).reshape(n, 2))
+        return np.stack(outs)
+
+    return run, meta

@@ -1,0 +1,40 @@
+"""Runner for .onnx files through ONNX Runtime (no torch)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from lmk.meta import MetadataError, validate_meta
+
+
+def onnx_meta(session, path: Path) -> dict:
+    props = session.get_modelmeta().custom_metadata_map
+    if "lmk" not in props:
+        raise MetadataError(f"{path}: no 'lmk' metadata in the ONNX file")
+    return validate_meta(json.loads(props["lmk"]), str(path))
+
+
+def load_ort_runner(path: Path, threads: int = 1):
+    """(runner, metadata); batches are run one face at a time (static batch 1)."""
+    import onnxruntime as ort
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: ONNX file not found")
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = max(1, threads)
+    opts.inter_op_num_threads = 1
+    try:
+        session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise MetadataError(f"{path}: ONNX Runtime cannot load the file ({exc})") from None
+    meta = onnx_meta(session, path)
+
+    def run(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([session.run(["landmarks"], {"input": one[None]})[0]
+                               for one in np.asarray(x, dtype=np.float32)])
+
+    return run, meta

@@ -1,0 +1,38 @@
+"""The full, resolved training configuration (stored verbatim in every checkpoint)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class TrainConfig:
+    data: str = "../shared/data/wflw-mini"
+    out: str = "runs/train"
+    backbone: str = "efficientnet_lite0"
+    head: str = "pip"
+    pretrained: bool = True
+    input_size: int = 256
+    enlarge: float = 1.2
+    loss: str = "l1"
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    momentum: float = 0.9
+    schedule: str = "cosine"  # or "step"
+    steps: list[int] = field(default_factory=list)  # epochs at which "step" divides lr by 10
+    warmup_epochs: int = 1
+    epochs: int = 60
+    batch_size: int = 32
+    freeze_blocks: int = -1  # freeze stem + first K backbone blocks; -1: none
+    val_fraction: float = 0.1  # held-out images of the train split for model selection
+    eval_every: int = 5
+    extra_300w: str = ""  # optional 300-W folder trained with the 68 mapped points only
+    amp: bool = True  # mixed precision on CUDA (ignored on CPU)
+    seed: int = 0
+    workers: int = 0
+    channels_last: bool = True
+    test_split: bool = True  # score the final model on the test split and store it
+
+    def as_dict(self) -> dict:
+        return asdict(self)

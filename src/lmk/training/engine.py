@@ -1,0 +1,246 @@
+"""The plain training loop: train_one_epoch / evaluate / fit, DDP-aware (torchrun)."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler
+from tqdm import tqdm
+
+from lmk.checkpoint import save_checkpoint
+from lmk.data.augment import AugmentConfig
+from lmk.data.dataset import InputSpec, LandmarkDataset
+from lmk.data.readers import read_300w, read_wflw
+from lmk.meta import build_meta
+from lmk.metrics import nme_per_face, score
+from lmk.models import ModelSpec, build_model
+from lmk.training.config import TrainConfig
+from lmk.training.losses import landmark_loss
+
+
+def is_main() -> bool:
+    return not dist.is_initialized() or dist.get_rank() == 0
+
+
+def setup_distributed() -> torch.device:
+    """Initialise the process group when launched by torchrun; returns this process's device."""
+    if "RANK" in os.environ and "WORLD_SIZE" in os.environ and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+        if torch.cuda.is_available():
+            local = int(os.environ.get("LOCAL_RANK", 0))
+            torch.cuda.set_device(local)
+            return torch.device("cuda", local)
+        return torch.device("cpu")
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def split_by_image(records, fraction: float, seed: int):
+    """Hold out a seeded share of *images* (never faces of one image on both sides)."""
+    if fraction <= 0:
+        return records, []
+    images = sorted({str(r.image_path) for r in records})
+    rng = np.random.default_rng(seed)
+    held = set(rng.choice(images, size=max(1, int(round(fraction * len(images)))), replace=False))
+    return [r for r in records if str(r.image_path) not in held], [r for r in records if str(r.image_path) in held]
+
+
+def frozen_modules(backbone: torch.nn.Module, k: int) -> list[torch.nn.Module]:
+    if k < 0:
+        return []
+    stages = getattr(backbone, "blocks", None) or getattr(backbone, "layers")
+    return [backbone.stem, *list(stages)[:k]]
+
+
+def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=True)
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose adam, adamw or sgd")
+
+
+def lr_factor(cfg: TrainConfig, epoch: float) -> float:
+    """Multiplier of the base lr at a (fractional) epoch: linear warm-up, then cosine or steps."""
+    if epoch < cfg.warmup_epochs:
+        return (epoch + 1e-3) / cfg.warmup_epochs
+    if cfg.schedule == "cosine":
+        t = (epoch - cfg.warmup_epochs) / max(1e-9, cfg.epochs - cfg.warmup_epochs)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
+    if cfg.schedule == "step":
+        return 0.1 ** sum(epoch >= s for s in cfg.steps)
+    raise ValueError(f"unknown schedule {cfg.schedule!r}; choose cosine or step")
+
+
+def train_one_epoch(model, loader, optimizer, cfg: TrainConfig, epoch: int, device, scaler, frozen) -> float:
+    model.train()
+    for m in frozen:
+        m.eval()  # frozen layers keep their BN statistics
+    total, count, steps = 0.0, 0, len(loader)
+    bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not is_main(), leave=False)
+    for i, (x, target, mask) in enumerate(bar):
+        for group in optimizer.param_groups:
+            group["lr"] = cfg.lr * lr_factor(cfg, epoch + i / steps)
+        x, target, mask = x.to(device), target.to(device), mask.to(device)
+        if cfg.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, dtype=torch.float16, enabled=scaler is not None):
+            out = model(x, return_aux=True)
+        out = {k: v.float() for k, v in out.items()}
+        loss = landmark_loss(out, target, mask, cfg.loss, cfg.input_size)
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
+        total += loss.item() * len(x)
+        count += len(x)
+        bar.set_postfix(loss=f"{total / count:.4f}")
+    return total / max(count, 1)
+
+
+@torch.no_grad()
+def evaluate(model, dataset: LandmarkDataset, device, batch_size: int = 32) -> dict:
+    """NME/FR/AUC on un-augmented crops. The crop is a similarity, so normalised-space NME equals
+    image-space NME exactly; only fully annotated 98-point faces are scored."""
+    model.eval()
+    preds, gts = [], []
+    for x, target, _ in DataLoader(dataset, batch_size=batch_size):
+        preds.append(model(x.to(device)).float().cpu().numpy())
+        gts.append(target.numpy())
+    nme_i = nme_per_face(np.concatenate(preds), np.concatenate(gts), "wflw98")
+    return score(nme_i).as_dict()
+
+
+def input_spec(cfg: TrainConfig) -> InputSpec:
+    return InputSpec(size=cfg.input_size, box="wflw_rect", enlarge=cfg.enlarge)
+
+
+def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
+    """Train per cfg; returns the path of the final checkpoint (out/model.pt)."""
+    device = setup_distributed()
+    seed_everything(cfg.seed)
+    out = Path(cfg.out)
+    spec = ModelSpec(cfg.backbone, cfg.head, 98, cfg.input_size)
+    ispec = input_spec(cfg)
+
+    records = read_wflw(Path(cfg.data), "train")
+    train_recs, val_recs = split_by_image(records, cfg.val_fraction, cfg.seed)
+    if cfg.extra_300w:
+        train_recs = train_recs + read_300w(Path(cfg.extra_300w))
+    train_ds = LandmarkDataset(train_recs, ispec, AugmentConfig(), seed=cfg.seed)
+    val_ds = LandmarkDataset(val_recs, ispec, None) if val_recs else None
+
+    model = build_model(spec, pretrained=cfg.pretrained).to(device)
+    frozen = frozen_modules(model.backbone, cfg.freeze_blocks)
+    for m in frozen:
+        for p in m.parameters():
+            p.requires_grad = False
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
+    start_epoch, history = 0, []
+    if resume:
+        state = torch.load(resume, map_location="cpu", weights_only=True)
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state["state_dict"].items()})
+        optimizer.load_state_dict(state["optimizer"])
+        start_epoch, history = state["epoch"], state.get("history", [])
+        log(f"resumed from {resume} at epoch {start_epoch}")
+
+    ddp = dist.is_initialized()
+    net = DistributedDataParallel(model) if ddp else model
+    if ddp and is_main():
+        log(f"distributed: {dist.get_world_size()} processes, backend {dist.get_backend()}")
+    sampler = DistributedSampler(train_ds, shuffle=True, seed=cfg.seed) if ddp else None
+    gen = torch.Generator().manual_seed(cfg.seed)
+    loader = DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=sampler is None, sampler=sampler,
+                        drop_last=len(train_ds) > cfg.batch_size, num_workers=cfg.workers, generator=gen)
+    scaler = torch.amp.GradScaler("cuda") if cfg.amp and device.type == "cuda" else None
+    writer = _tensorboard(out) if is_main() else None
+
+    def snapshot(path: Path, epoch: int, metrics: dict, extra: dict | None = None, half: bool = False):
+        meta = build_meta(ispec.__dict__, metrics=metrics, model=spec.as_dict())
+        save_checkpoint(path, model, spec, cfg.as_dict(), meta, extra=extra, half=half)
+
+    t0 = time.time()
+    for epoch in range(start_epoch, cfg.epochs):
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        train_ds.set_epoch(epoch)
+        loss = train_one_epoch(net, loader, optimizer, cfg, epoch, device, scaler, frozen)
+        row = {"epoch": epoch + 1, "loss": loss, "lr": cfg.lr * lr_factor(cfg, epoch + 1), "time_s": time.time() - t0}
+        last = epoch + 1 == cfg.epochs
+        if val_ds is not None and is_main() and ((epoch + 1) % cfg.eval_every == 0 or last):
+            row["val"] = evaluate(model, val_ds, device)
+        history.append(row)
+        if is_main():
+            val = f" val NME {row['val']['nme']:.3f}%" if "val" in row else ""
+            log(f"epoch {epoch + 1}/{cfg.epochs} loss {loss:.4f}{val} ({row['time_s']:.0f}s)")
+            if writer:
+                writer.add_scalar("loss/train", loss, epoch + 1)
+                if "val" in row:
+                    writer.add_scalar("nme/val", row["val"]["nme"], epoch + 1)
+            snapshot(out / "last.pt", epoch + 1, {}, extra={"optimizer": optimizer.state_dict(), "epoch": epoch + 1,
+                                                         "history": history})
+    final = out / "model.pt"
+    if is_main():
+        metrics = {"val": history[-1].get("val")} if history and "val" in history[-1] else {}
+        if cfg.test_split:
+            from lmk.evaluation import evaluate_predictions
+            from lmk.predict import predict_records
+            from lmk.runtime.torch_runner import torch_runner
+
+            test = read_wflw(Path(cfg.data), "test")
+            pred = predict_records(test, torch_runner(model.float().eval()), ispec.__dict__, batch_size=16)
+            scores, _ = evaluate_predictions(test, pred)
+            s = scores["all"]
+            metrics.update({"dataset": f"{Path(cfg.data).name}/test", "nme": s.nme, "fr": s.fr, "auc": s.auc,
+                            "flip_test": False, "faces": s.faces})
+            log(f"test NME {s.nme:.3f}% FR {s.fr:.2f}% AUC {s.auc:.4f}")
+        snapshot(final, cfg.epochs, metrics, extra={"history": history})
+    if ddp:
+        same = replicas_identical(model)
+        if is_main():
+            log(f"distributed: replicas identical after training: {same}")
+        dist.barrier()
+        dist.destroy_process_group()
+    return final
+
+
+def replicas_identical(model: torch.nn.Module) -> bool:
+    """All ranks hold bit-identical weights (what DDP's gradient all-reduce guarantees)."""
+    flat = torch.cat([p.detach().float().flatten().cpu() for p in model.parameters()])
+    mine = torch.stack([flat.sum(), (flat * torch.arange(len(flat)) % 9973).sum()]).double()
+    gathered = [torch.zeros_like(mine) for _ in range(dist.get_world_size())]
+    dist.all_gather(gathered, mine)
+    return all(torch.equal(g, gathered[0]) for g in gathered)
+
+
+def _tensorboard(out: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    try:
+        return SummaryWriter(str(out / "tb"))
+    except Exception:
+        return None

@@ -1,0 +1,74 @@
+"""Coordinate losses on errors in input pixels, and the PIP head's cell + offset loss."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def _masked_mean(v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """v: (B, N, ...) per-point values; mask: (B, N)."""
+    while mask.dim() < v.dim():
+        mask = mask.unsqueeze(-1)
+    mask = mask.expand_as(v)
+    return (v * mask).sum() / mask.sum().clamp_min(1)
+
+
+def l2(err, mask):
+    return _masked_mean(err.pow(2), mask)
+
+
+def l1(err, mask):
+    return _masked_mean(err.abs(), mask)
+
+
+def log_l2(err, mask):
+    """The original research loss: log(1 + L2) with L2 the per-face mean squared error."""
+    m = mask.unsqueeze(-1).expand_as(err)
+    per_face = (err.pow(2) * m).sum(dim=(1, 2)) / m.sum(dim=(1, 2)).clamp_min(1)
+    return torch.log1p(per_face).mean()
+
+
+def wing(err, mask, w: float = 10.0, eps: float = 2.0):
+    """Wing loss (Feng et al. 2018) on pixel errors."""
+    x = err.abs()
+    c = w - w * math.log(1 + w / eps)
+    return _masked_mean(torch.where(x < w, w * torch.log1p(x / eps), x - c), mask)
+
+
+LOSSES = {"l2": l2, "l1": l1, "log_l2": log_l2, "wing": wing}
+
+
+def landmark_loss(out: dict, target: torch.Tensor, mask: torch.Tensor, loss: str, input_size: int,
+                  neighbors: int = 1) -> torch.Tensor:
+    """target: (B, N, 2) crop_normalized. Regression heads: loss on decoded pixels. PIP head:
+    cross-entropy over grid cells + the chosen loss on offsets (pixels / stride = cell units).
+
+    Offsets are trained at the target cell and its (2r+1)^2 neighbours (r = `neighbors`), each
+    relative to its own centre, so that an argmax that slips one cell (int8 rounding, ties)
+    still decodes to the right point.
+    """
+    reg = LOSSES[loss]
+    if "logits" not in out:
+        return reg((out["coords"] - target) * input_size, mask)
+    logits, off = out["logits"], out["offsets"]  # (B, N, G*G), (B, N, 2, G*G)
+    g = int(round(math.sqrt(logits.shape[-1])))
+    grid = target * g
+    cell = grid.floor().clamp(0, g - 1)
+    idx = (cell[..., 1] * g + cell[..., 0]).long()  # (B, N)
+    ce = F.cross_entropy(logits.flatten(0, 1), idx.flatten(), reduction="none").view_as(idx)
+    cls_loss = (ce * mask).sum() / mask.sum().clamp_min(1)
+    stride = input_size / g
+    reg_loss = 0.0
+    shifts = [(dx, dy) for dy in range(-neighbors, neighbors + 1) for dx in range(-neighbors, neighbors + 1)]
+    for dx, dy in shifts:
+        nb = cell + torch.tensor([dx, dy], dtype=cell.dtype, device=cell.device)
+        valid = ((nb >= 0) & (nb <= g - 1)).all(dim=-1).to(mask.dtype) * mask
+        nb = nb.clamp(0, g - 1)
+        nidx = (nb[..., 1] * g + nb[..., 0]).long()
+        pred_off = off.gather(3, nidx[:, :, None, None].expand(-1, -1, 2, 1)).squeeze(3)  # (B, N, 2)
+        weight = 1.0 if (dx, dy) == (0, 0) else 1.0 / (len(shifts) - 1)  # neighbours share one unit
+        reg_loss = reg_loss + weight * reg((pred_off - (grid - nb - 0.5)) * stride, valid) / stride
+    return cls_loss + reg_loss

@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+import torch
+
+from lmk.models import BACKBONES, HEADS, ModelSpec, build_model
+from lmk.models.efficientnet_lite import EfficientNetLite0, lite0_imagenet_path, load_lite0_imagenet, map_lite0_key
+
+
+def test_lite0_key_mapping_covers_every_tensor():
+    src = torch.load(lite0_imagenet_path(), map_location="cpu", weights_only=True)
+    mapped = {map_lite0_key(k) for k in src} - {None}
+    assert mapped == set(EfficientNetLite0().state_dict())
+    assert map_lite0_key("_blocks.3._depthwise_conv.weight") == "blocks.3.dw.conv.weight"
+    assert map_lite0_key("_fc.weight") is None
+    model = EfficientNetLite0()
+    load_lite0_imagenet(model)  # strict
+    torch.testing.assert_close(model.blocks[3].dw.conv.weight, src["_blocks.3._depthwise_conv.weight"])
+    torch.testing.assert_close(model.head.bn.running_var, src["_bn1.running_var"])
+
+
+@pytest.mark.parametrize("backbone", sorted(BACKBONES))
+@pytest.mark.parametrize("head", sorted(HEADS))
+def test_forward_shapes(backbone, head):
+    model = build_model(ModelSpec(backbone, head, 98, 64)).eval()
+    out = model(torch.randn(2, 3, 64, 64), return_aux=True)
+    assert out["coords"].shape == (2, 98, 2)
+    assert model(torch.randn(1, 3, 64, 64)).shape == (1, 98, 2)
+
+
+def test_pip_decoding_matches_its_definition():
+    model = build_model(ModelSpec("resnet18", "pip32", 98, 64)).eval()
+    torch.nn.init.normal_(model.head.cls.weight, std=1.0)
+    out = model(torch.randn(1, 3, 64, 64), return_aux=True)
+    logits, off = out["logits"][0], out["offsets"][0]  # G = 2
+    idx = logits.argmax(1)
+    expect_u = ((idx % 2).float() + 0.5 + off[:, 0].gather(1, idx[:, None])[:, 0]) / 2
+    expect_v = ((idx // 2).float() + 0.5 + off[:, 1].gather(1, idx[:, None])[:, 0]) / 2
+    torch.testing.assert_close(out["coords"][0], torch.stack([expect_u, expect_v], 1))
+
+
+def test_unknown_names_are_clear():
+    with pytest.raises(ValueError, match="unknown backbone"):
+        build_model(ModelSpec("vgg", "pip"))
+    with pytest.raises(ValueError, match="unknown head"):
+        build_model(ModelSpec("resnet18", "mlp"))
+
+
+@pytest.mark.parametrize("backbone", sorted(BACKBONES))
+def test_every_backbone_exports_to_onnx_and_mnn(backbone, tmp_path):
+    """Cheap check that each architecture survives ONNX export and MNN conversion with parity."""
+    from lmk.export.mnn_convert import convert_to_mnn
+    from lmk.export.onnx_export import export_onnx
+    from lmk.meta import build_meta
+    from lmk.runtime.mnn_runner import load_mnn_runner
+    from lmk.runtime.ort_runner import load_ort_runner
+
+    torch.manual_seed(0)
+    for head in ("pip", "gap"):
+        model = build_model(ModelSpec(backbone, head, 98, 64)).eval()
+        if head == "pip":  # spread the logits so that argmax has no near-ties (random init has many)
+            torch.nn.init.normal_(model.head.cls.weight, std=1.0)
+            torch.nn.init.normal_(model.head.lateral.weight, std=1.0)
+        meta = build_meta({"size": 64, "box": "wflw_rect", "enlarge": 1.2, "scale": 255.0,
+                           "mean": (0.5,) * 3, "std": (0.5,) * 3})
+        onnx_path = export_onnx(model, tmp_path / f"{head}.onnx", 64, meta)
+        mnn_path = convert_to_mnn(onnx_path, tmp_path / f"{head}.mnn", meta)
+        x = np.random.default_rng(0).standard_normal((2, 3, 64, 64)).astype(np.float32)
+        ref = model(torch.from_numpy(x)).detach().numpy()
+        ort_run, ort_meta = load_ort_runner(onnx_path)
+        mnn_run, mnn_meta = load_mnn_runner(mnn_path)
+        assert ort_meta == meta and mnn_meta == meta
+        np.testing.assert_allclose(ort_run(x), ref, atol=1e-4)
+        np.testing.assert_allclose(mnn_run(x), ref, atol=1e-4)
