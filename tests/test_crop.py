@@ -17,8 +17,9 @@ def test_window_edges_land_on_outer_pixel_edges():
     win = window_from_box((100, 50, 200, 130), 1.2)
     assert (win.cx, win.cy, win.side) == (150, 90, pytest.approx(120))
     m = crop_matrix(win, 256)
-    edges = affine_points(np.array([[win.cx - win.side / 2, win.cy - win.side / 2],
-                                    [win.cx + win.side / 2, win.cy + win.side / 2]]), m)
+    edges = affine_points(
+        np.array([[win.cx - win.side / 2, win.cy - win.side / 2], [win.cx + win.side / 2, win.cy + win.side / 2]]), m
+    )
     np.testing.assert_allclose(edges, [[-0.5, -0.5], [255.5, 255.5]])
 
 
@@ -28,8 +29,9 @@ def test_round_trip_is_exact():
     win = window_from_box((30.5, 40.25, 310.0, 400.75), 1.37)
     np.testing.assert_allclose(normalized_to_image(image_to_normalized(pts, win), win), pts, atol=1e-9)
     # input pixels -> normalised agrees with the image -> normalised map
-    np.testing.assert_allclose(pixels_to_normalized(affine_points(pts, crop_matrix(win, 128)), 128),
-                               image_to_normalized(pts, win), atol=1e-12)
+    np.testing.assert_allclose(
+        pixels_to_normalized(affine_points(pts, crop_matrix(win, 128)), 128), image_to_normalized(pts, win), atol=1e-12
+    )
 
 
 def test_crop_moves_a_dot_where_the_matrix_says():

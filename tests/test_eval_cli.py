@@ -16,19 +16,30 @@ from lmk.training.engine import fit
 @pytest.fixture(scope="module")
 def tiny_checkpoint(sample_root, tmp_path_factory):
     out = tmp_path_factory.mktemp("ckpt")
-    cfg = TrainConfig(data=str(sample_root), out=str(out), backbone="resnet18", head="gap", pretrained=False,
-                      input_size=64, epochs=3, batch_size=10, val_fraction=0.0, test_split=False, channels_last=False)
+    cfg = TrainConfig(
+        data=str(sample_root),
+        out=str(out),
+        backbone="resnet18",
+        head="gap",
+        pretrained=False,
+        input_size=64,
+        epochs=3,
+        batch_size=10,
+        val_fraction=0.0,
+        test_split=False,
+        channels_last=False,
+    )
     return fit(cfg, log=lambda *_: None)
 
 
 def independent_nme(pred_file, gt_file):
     """Re-score from the two text files alone (PROTOCOL.md: outer eye corners 60 and 72)."""
     pred = {}
-    for line in open(pred_file):
+    for line in pred_file.read_text().splitlines():
         f = line.split()
         pred.setdefault(f[-1], []).append(np.array(f[:196], float).reshape(98, 2))
     out = []
-    for line in open(gt_file):
+    for line in gt_file.read_text().splitlines():
         f = line.split()
         gt = np.array(f[:196], float).reshape(98, 2)
         p = pred[f[-1]].pop(0)
@@ -37,9 +48,22 @@ def independent_nme(pred_file, gt_file):
 
 
 def test_eval_json_predictions_and_rescore(tiny_checkpoint, sample_root, tmp_path):
-    res = CliRunner().invoke(app, ["eval", "--checkpoint", str(tiny_checkpoint), "--data", str(sample_root),
-                                   "--json", str(tmp_path / "s.json"), "--save-predictions", str(tmp_path / "p.txt"),
-                                   "--ced-plot", str(tmp_path / "ced.png")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--data",
+            str(sample_root),
+            "--json",
+            str(tmp_path / "s.json"),
+            "--save-predictions",
+            str(tmp_path / "p.txt"),
+            "--ced-plot",
+            str(tmp_path / "ced.png"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     scores = json.loads((tmp_path / "s.json").read_text())["scores"]
     assert scores["all"]["faces"] == 20 and "NME" in res.output
@@ -54,8 +78,9 @@ def test_eval_json_predictions_and_rescore(tiny_checkpoint, sample_root, tmp_pat
 
 
 def test_flip_test_is_reported(tiny_checkpoint, sample_root):
-    res = CliRunner().invoke(app, ["eval", "--checkpoint", str(tiny_checkpoint), "--data", str(sample_root),
-                                   "--flip-test"])
+    res = CliRunner().invoke(
+        app, ["eval", "--checkpoint", str(tiny_checkpoint), "--data", str(sample_root), "--flip-test"]
+    )
     assert res.exit_code == 0 and "flip test on" in res.output
 
 
@@ -64,9 +89,22 @@ def test_eval_300w_maps_to_68_points(tiny_checkpoint, shared_data, tmp_path):
     for p in src:
         shutil.copy(p, tmp_path)
         shutil.copy(p.with_suffix(".jpg"), tmp_path)
-    res = CliRunner().invoke(app, ["eval", "--checkpoint", str(tiny_checkpoint), "--data", str(tmp_path),
-                                   "--dataset", "300w", "--json", str(tmp_path / "s.json"),
-                                   "--save-predictions", str(tmp_path / "p.txt")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--data",
+            str(tmp_path),
+            "--dataset",
+            "300w",
+            "--json",
+            str(tmp_path / "s.json"),
+            "--save-predictions",
+            str(tmp_path / "p.txt"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "s.json").read_text())["scores"]["all"]["faces"] == 3
     assert len((tmp_path / "p.txt").read_text().split("\n")[0].split()) == 136 + 4 + 6 + 1

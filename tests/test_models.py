@@ -60,8 +60,9 @@ def test_every_backbone_exports_to_onnx_and_mnn(backbone, tmp_path):
         if head == "pip":  # spread the logits so that argmax has no near-ties (random init has many)
             torch.nn.init.normal_(model.head.cls.weight, std=1.0)
             torch.nn.init.normal_(model.head.lateral.weight, std=1.0)
-        meta = build_meta({"size": 64, "box": "wflw_rect", "enlarge": 1.2, "scale": 255.0,
-                           "mean": (0.5,) * 3, "std": (0.5,) * 3})
+        meta = build_meta(
+            {"size": 64, "box": "wflw_rect", "enlarge": 1.2, "scale": 255.0, "mean": (0.5,) * 3, "std": (0.5,) * 3}
+        )
         onnx_path = export_onnx(model, tmp_path / f"{head}.onnx", 64, meta)
         mnn_path = convert_to_mnn(onnx_path, tmp_path / f"{head}.mnn", meta)
         x = np.random.default_rng(0).standard_normal((2, 3, 64, 64)).astype(np.float32)

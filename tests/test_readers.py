@@ -21,8 +21,12 @@ def test_300w_mini(shared_data):
     recs = read_300w(shared_data / "300w-mini")
     assert len(recs) == 870 + 337
     assert recs[0].points.shape == (68, 2) and recs[0].scheme == "300w68"
-    assert recs[0].box == (recs[0].points[:, 0].min(), recs[0].points[:, 1].min(),
-                           recs[0].points[:, 0].max(), recs[0].points[:, 1].max())
+    assert recs[0].box == (
+        recs[0].points[:, 0].min(),
+        recs[0].points[:, 1].min(),
+        recs[0].points[:, 0].max(),
+        recs[0].points[:, 1].max(),
+    )
 
 
 def _copy_sample(sample_root, tmp_path):

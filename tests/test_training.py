@@ -12,9 +12,22 @@ from lmk.training.losses import LOSSES, landmark_loss
 
 
 def tiny_config(sample_root, out, **kw) -> TrainConfig:
-    base = dict(data=str(sample_root), out=str(out), backbone="resnet18", head="gap", pretrained=False,
-                input_size=64, epochs=12, batch_size=10, lr=3e-3, val_fraction=0.0, test_split=False,
-                warmup_epochs=0, channels_last=False, loss="l1")
+    base = dict(
+        data=str(sample_root),
+        out=str(out),
+        backbone="resnet18",
+        head="gap",
+        pretrained=False,
+        input_size=64,
+        epochs=12,
+        batch_size=10,
+        lr=3e-3,
+        val_fraction=0.0,
+        test_split=False,
+        warmup_epochs=0,
+        channels_last=False,
+        loss="l1",
+    )
     base.update(kw)
     return TrainConfig(**base)
 
@@ -70,10 +83,32 @@ def test_schedules():
 def test_two_process_ddp_on_cpu(sample_root, tmp_path):
     """torchrun, 2 processes, gloo: both ranks train and end with identical weights."""
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           "-m", "lmk.cli", "train", "--data", str(sample_root), "--out", str(tmp_path), "--model", "resnet18-gap",
-           "--no-pretrained", "--input-size", "64", "--epochs", "2", "--batch-size", "5", "--val-fraction", "0",
-           "--no-test-split"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "lmk.cli",
+        "train",
+        "--data",
+        str(sample_root),
+        "--out",
+        str(tmp_path),
+        "--model",
+        "resnet18-gap",
+        "--no-pretrained",
+        "--input-size",
+        "64",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "5",
+        "--val-fraction",
+        "0",
+        "--no-test-split",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "distributed: 2 processes, backend gloo" in proc.stdout

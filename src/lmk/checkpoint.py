@@ -18,8 +18,15 @@ class CheckpointError(ValueError):
     pass
 
 
-def save_checkpoint(path: Path, model: torch.nn.Module, spec: ModelSpec, config: dict, meta: dict,
-                    extra: dict | None = None, half: bool = False) -> None:
+def save_checkpoint(
+    path: Path,
+    model: torch.nn.Module,
+    spec: ModelSpec,
+    config: dict,
+    meta: dict,
+    extra: dict | None = None,
+    half: bool = False,
+) -> None:
     state = {k: (v.half() if half and v.is_floating_point() else v) for k, v in model.state_dict().items()}
     blob = {"model": spec.as_dict(), "state_dict": state, "config": config, "meta": meta, **(extra or {})}
     buf = io.BytesIO()

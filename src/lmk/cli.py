@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Facial landmarks: train, eval, export, quantize, bench.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Facial landmarks: train, eval, export, quantize, bench."
+)
 
 DEFAULT_DATA = Path("../shared/data/wflw-mini")
 
@@ -49,10 +50,26 @@ def train(
 
     backbone, _, head = model.partition("-")
     cfg = TrainConfig(
-        data=str(data), out=str(out), backbone=backbone, head=head or "pip", pretrained=pretrained,
-        input_size=input_size, loss=loss, optimizer=optimizer, lr=lr, weight_decay=weight_decay, schedule=schedule,
-        steps=[int(s) for s in steps.split(",") if s], epochs=epochs, batch_size=batch_size,
-        freeze_blocks=freeze_blocks, val_fraction=val_fraction, eval_every=eval_every, extra_300w=extra_300w, seed=seed, workers=workers,
+        data=str(data),
+        out=str(out),
+        backbone=backbone,
+        head=head or "pip",
+        pretrained=pretrained,
+        input_size=input_size,
+        loss=loss,
+        optimizer=optimizer,
+        lr=lr,
+        weight_decay=weight_decay,
+        schedule=schedule,
+        steps=[int(s) for s in steps.split(",") if s],
+        epochs=epochs,
+        batch_size=batch_size,
+        freeze_blocks=freeze_blocks,
+        val_fraction=val_fraction,
+        eval_every=eval_every,
+        extra_300w=extra_300w,
+        seed=seed,
+        workers=workers,
         test_split=test_split,
     )
     try:
@@ -111,9 +128,16 @@ def eval_cmd(
     typer.echo(f"{checkpoint} on {name} ({len(records)} faces, flip test {'on' if flip_test else 'off'})")
     typer.echo(format_table(scores))
     if json_out:
-        write_json(json_out, {"model": str(checkpoint), "dataset": name, "flip_test": flip_test,
-                              "scores": {k: v.as_dict() for k, v in scores.items()},
-                              "units": {"nme": "%", "fr": "%", "auc": "0..1"}})
+        write_json(
+            json_out,
+            {
+                "model": str(checkpoint),
+                "dataset": name,
+                "flip_test": flip_test,
+                "scores": {k: v.as_dict() for k, v in scores.items()},
+                "units": {"nme": "%", "fr": "%", "auc": "0..1"},
+            },
+        )
     if save_predictions:
         root = data / "WFLW_images" if dataset == "wflw" else data
         write_predictions(save_predictions, records, pred if dataset == "wflw" else pred[:, _map()], root)

@@ -22,8 +22,14 @@ class MetadataError(ValueError):
 
 
 def build_meta(
-    input_spec: dict, num_points: int = 98, scheme: str = "wflw98", precision: str = "fp32", runtime: str = "torch",
-    checkpoint_sha256: str = "", metrics: dict | None = None, model: dict | None = None,
+    input_spec: dict,
+    num_points: int = 98,
+    scheme: str = "wflw98",
+    precision: str = "fp32",
+    runtime: str = "torch",
+    checkpoint_sha256: str = "",
+    metrics: dict | None = None,
+    model: dict | None = None,
 ) -> dict:
     size = int(input_spec["size"])
     meta = {

@@ -51,8 +51,14 @@ def iter_inputs(records: Iterable[FaceRecord], spec: dict):
         yield make_input(image, win, spec), win
 
 
-def predict_records(records: list[FaceRecord], runner: Runner, spec: dict, flip_test: bool = False,
-                    batch_size: int = 1, progress: bool = True) -> np.ndarray:
+def predict_records(
+    records: list[FaceRecord],
+    runner: Runner,
+    spec: dict,
+    flip_test: bool = False,
+    batch_size: int = 1,
+    progress: bool = True,
+) -> np.ndarray:
     """Predicted points in original-image pixels, (F, N, 2)."""
     preds: list[np.ndarray] = []
     batch, wins = [], []
@@ -63,7 +69,9 @@ def predict_records(records: list[FaceRecord], runner: Runner, spec: dict, flip_
         batch.clear()
         wins.clear()
 
-    for x, win in tqdm(iter_inputs(records, spec), total=len(records), desc="predict", disable=not progress, leave=False):
+    for x, win in tqdm(
+        iter_inputs(records, spec), total=len(records), desc="predict", disable=not progress, leave=False
+    ):
         batch.append(x)
         wins.append(win)
         if len(batch) == batch_size:

@@ -43,7 +43,9 @@ def crop_matrix(win: CropWindow, size: int) -> np.ndarray:
 
 def warp(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     """Bilinear warp, black outside the image (the only sampling used anywhere)."""
-    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return cv2.warpAffine(
+        image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
 
 
 def crop_image(image: np.ndarray, win: CropWindow, size: int) -> np.ndarray:

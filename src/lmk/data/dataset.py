@@ -70,7 +70,9 @@ class LandmarkDataset(Dataset):
             big = win.__class__(win.cx, win.cy, win.side * (self.cache_size / size))
             m = crop_matrix(big, self.cache_size)
             self.cache.append(warp(read_rgb(rec.image_path), m, self.cache_size))
-            self.cache_m.append(np.vstack([crop_matrix(win, size), [0, 0, 1]]) @ np.linalg.inv(np.vstack([m, [0, 0, 1]])))
+            self.cache_m.append(
+                np.vstack([crop_matrix(win, size), [0, 0, 1]]) @ np.linalg.inv(np.vstack([m, [0, 0, 1]]))
+            )
             pts, mask = to_98(rec.points, rec.scheme)
             # points in input pixels of the canonical (un-augmented) crop
             self.points.append(pts @ crop_matrix(win, size)[:, :2].T + crop_matrix(win, size)[:, 2])

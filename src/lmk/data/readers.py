@@ -91,7 +91,7 @@ def read_pts(path: Path) -> np.ndarray:
     lines = path.read_text().splitlines()
     rows: list[tuple[float, float]] = []
     n_expected = None
-    in_body = not any(l.strip() == "{" for l in lines)  # headerless: every non-empty line is a point
+    in_body = not any(ln.strip() == "{" for ln in lines)  # headerless: every non-empty line is a point
     for lineno, raw in enumerate(lines, 1):
         line = raw.strip()
         if not line:

@@ -21,8 +21,9 @@ class ConversionError(RuntimeError):
     pass
 
 
-def convert_to_mnn(onnx_path: Path, mnn_path: Path, meta: dict, fp16: bool = False, weight_bits: int = 0,
-                   timeout: float = 600) -> Path:
+def convert_to_mnn(
+    onnx_path: Path, mnn_path: Path, meta: dict, fp16: bool = False, weight_bits: int = 0, timeout: float = 600
+) -> Path:
     """Convert; --bizCode carries the JSON metadata. fp16: fp16 weight storage; weight_bits=8: w8."""
     onnx_path, mnn_path = Path(onnx_path), Path(mnn_path)
     if not onnx_path.is_file():
@@ -30,8 +31,17 @@ def convert_to_mnn(onnx_path: Path, mnn_path: Path, meta: dict, fp16: bool = Fal
     mnn_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=mnn_path.parent, prefix=f".{mnn_path.name}.", suffix=".tmp.mnn")
     os.close(fd)
-    args = ["mnnconvert", "-f", "ONNX", "--modelFile", str(onnx_path), "--MNNModel", tmp,
-            "--bizCode", json.dumps(meta, separators=(",", ":"))]
+    args = [
+        "mnnconvert",
+        "-f",
+        "ONNX",
+        "--modelFile",
+        str(onnx_path),
+        "--MNNModel",
+        tmp,
+        "--bizCode",
+        json.dumps(meta, separators=(",", ":")),
+    ]
     if fp16:
         args.append("--fp16")
     if weight_bits:

@@ -28,8 +28,16 @@ def export_onnx(model: torch.nn.Module, path: Path, input_size: int, meta: dict,
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.onnx.export(model, (x,), tmp, input_names=["input"], output_names=["landmarks"],
-                              opset_version=OPSET, dynamo=False, do_constant_folding=True)
+            torch.onnx.export(
+                model,
+                (x,),
+                tmp,
+                input_names=["input"],
+                output_names=["landmarks"],
+                opset_version=OPSET,
+                dynamo=False,
+                do_constant_folding=True,
+            )
         proto = onnx.load(tmp)
         if simplify:
             proto = simplify_onnx(proto)

@@ -13,7 +13,9 @@ def make_divisible(v: float, divisor: int = 8) -> int:
 class ConvBNAct(nn.Sequential):
     """conv -> BN -> activation (or none); symmetric padding k // 2."""
 
-    def __init__(self, cin: int, cout: int, k: int = 3, stride: int = 1, groups: int = 1, act: type[nn.Module] | None = nn.ReLU):
+    def __init__(
+        self, cin: int, cout: int, k: int = 3, stride: int = 1, groups: int = 1, act: type[nn.Module] | None = nn.ReLU
+    ):
         layers: dict[str, nn.Module] = {
             "conv": nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False),
             "bn": nn.BatchNorm2d(cout),

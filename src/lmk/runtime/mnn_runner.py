@@ -37,13 +37,18 @@ def load_mnn_runner(path: Path, threads: int = 1, precision: str = "normal"):
     def run(x: np.ndarray) -> np.ndarray:
         outs = []
         for one in np.asarray(x, dtype=np.float32):
-            tmp = MNN.Tensor(inp.getShape(), MNN.Halide_Type_Float, np.ascontiguousarray(one[None]),
-                             MNN.Tensor_DimensionType_Caffe)
+            tmp = MNN.Tensor(
+                inp.getShape(), MNN.Halide_Type_Float, np.ascontiguousarray(one[None]), MNN.Tensor_DimensionType_Caffe
+            )
             inp.copyFrom(tmp)
             interp.runSession(session)
             out = interp.getSessionOutput(session, "landmarks")
-            host = MNN.Tensor(out.getShape(), MNN.Halide_Type_Float, np.zeros(out.getShape(), dtype=np.float32),
-                              MNN.Tensor_DimensionType_Caffe)
+            host = MNN.Tensor(
+                out.getShape(),
+                MNN.Halide_Type_Float,
+                np.zeros(out.getShape(), dtype=np.float32),
+                MNN.Tensor_DimensionType_Caffe,
+            )
             out.copyToHostTensor(host)
             outs.append(np.array(host.getNumpyData(), dtype=np.float32).reshape(n, 2))
         return np.stack(outs)

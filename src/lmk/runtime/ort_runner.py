@@ -34,7 +34,8 @@ def load_ort_runner(path: Path, threads: int = 1):
     meta = onnx_meta(session, path)
 
     def run(x: np.ndarray) -> np.ndarray:
-        return np.concatenate([session.run(["landmarks"], {"input": one[None]})[0]
-                               for one in np.asarray(x, dtype=np.float32)])
+        return np.concatenate(
+            [session.run(["landmarks"], {"input": one[None]})[0] for one in np.asarray(x, dtype=np.float32)]
+        )
 
     return run, meta

@@ -62,7 +62,7 @@ def split_by_image(records, fraction: float, seed: int):
 def frozen_modules(backbone: torch.nn.Module, k: int) -> list[torch.nn.Module]:
     if k < 0:
         return []
-    stages = getattr(backbone, "blocks", None) or getattr(backbone, "layers")
+    stages = getattr(backbone, "blocks", None) or backbone.layers
     return [backbone.stem, *list(stages)[:k]]
 
 
@@ -172,8 +172,15 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
         log(f"distributed: {dist.get_world_size()} processes, backend {dist.get_backend()}")
     sampler = DistributedSampler(train_ds, shuffle=True, seed=cfg.seed) if ddp else None
     gen = torch.Generator().manual_seed(cfg.seed)
-    loader = DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=sampler is None, sampler=sampler,
-                        drop_last=len(train_ds) > cfg.batch_size, num_workers=cfg.workers, generator=gen)
+    loader = DataLoader(
+        train_ds,
+        batch_size=cfg.batch_size,
+        shuffle=sampler is None,
+        sampler=sampler,
+        drop_last=len(train_ds) > cfg.batch_size,
+        num_workers=cfg.workers,
+        generator=gen,
+    )
     scaler = torch.amp.GradScaler("cuda") if cfg.amp and device.type == "cuda" else None
     writer = _tensorboard(out) if is_main() else None
 
@@ -199,8 +206,12 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
                 writer.add_scalar("loss/train", loss, epoch + 1)
                 if "val" in row:
                     writer.add_scalar("nme/val", row["val"]["nme"], epoch + 1)
-            snapshot(out / "last.pt", epoch + 1, {}, extra={"optimizer": optimizer.state_dict(), "epoch": epoch + 1,
-                                                         "history": history})
+            snapshot(
+                out / "last.pt",
+                epoch + 1,
+                {},
+                extra={"optimizer": optimizer.state_dict(), "epoch": epoch + 1, "history": history},
+            )
     final = out / "model.pt"
     if is_main():
         metrics = {"val": history[-1].get("val")} if history and "val" in history[-1] else {}
@@ -213,8 +224,16 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
             pred = predict_records(test, torch_runner(model.float().eval()), ispec.__dict__, batch_size=16)
             scores, _ = evaluate_predictions(test, pred)
             s = scores["all"]
-            metrics.update({"dataset": f"{Path(cfg.data).name}/test", "nme": s.nme, "fr": s.fr, "auc": s.auc,
-                            "flip_test": False, "faces": s.faces})
+            metrics.update(
+                {
+                    "dataset": f"{Path(cfg.data).name}/test",
+                    "nme": s.nme,
+                    "fr": s.fr,
+                    "auc": s.auc,
+                    "flip_test": False,
+                    "faces": s.faces,
+                }
+            )
             log(f"test NME {s.nme:.3f}% FR {s.fr:.2f}% AUC {s.auc:.4f}")
         snapshot(final, cfg.epochs, metrics, extra={"history": history})
     if ddp:

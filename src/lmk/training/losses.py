@@ -41,8 +41,9 @@ def wing(err, mask, w: float = 10.0, eps: float = 2.0):
 LOSSES = {"l2": l2, "l1": l1, "log_l2": log_l2, "wing": wing}
 
 
-def landmark_loss(out: dict, target: torch.Tensor, mask: torch.Tensor, loss: str, input_size: int,
-                  neighbors: int = 1) -> torch.Tensor:
+def landmark_loss(
+    out: dict, target: torch.Tensor, mask: torch.Tensor, loss: str, input_size: int, neighbors: int = 1
+) -> torch.Tensor:
     """target: (B, N, 2) crop_normalized. Regression heads: loss on decoded pixels. PIP head:
     cross-entropy over grid cells + the chosen loss on offsets (pixels / stride = cell units).
 
