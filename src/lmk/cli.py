@@ -118,8 +118,6 @@ def eval_cmd(
         records = read_dataset(data, dataset, split)
         runner, meta = load_runner(checkpoint)
         spec = input_spec_from_meta(meta)
-        if dataset == "300w":
-            spec["box"] = "landmark_bbox"  # 300-W has no detector box: PROTOCOL.md
         pred = predict_records(records, runner, spec, flip_test=flip_test)
     except (DataError, MetadataError, ValueError, FileNotFoundError) as exc:
         fail(str(exc))
@@ -143,6 +141,39 @@ def eval_cmd(
         write_predictions(save_predictions, records, pred if dataset == "wflw" else pred[:, _map()], root)
     if ced_plot:
         save_ced_plot(ced_plot, {checkpoint.name: nme_i})
+
+
+@app.command()
+def export(
+    checkpoint: Path = typer.Option(None, help="checkpoint (.pt); default: the shipped model"),
+    to: str = typer.Option("onnx", help="onnx | mnn (mnn also writes the ONNX it converts from)"),
+    precision: str = typer.Option("fp32", help="fp32 | fp16 | w8, comma-separated for several (MNN storage)"),
+    out: Path = typer.Option(Path("runs/export"), help="output folder"),
+    data: Path = typer.Option(Path("samples/wflw-sample"), help="WFLW root: real crops for parity and NME"),
+    split: str = "test",
+) -> None:
+    """Export to ONNX / MNN with metadata and a parity check against PyTorch after every step."""
+    from lmk.data.readers import DataError
+    from lmk.export.exporter import export_checkpoint
+    from lmk.export.mnn_convert import ConversionError
+    from lmk.export.parity import ParityError
+    from lmk.meta import MetadataError
+    from lmk.weights import default_checkpoint
+
+    checkpoint = checkpoint or default_checkpoint()
+    try:
+        report = export_checkpoint(checkpoint, to, out, data, split, tuple(p.strip() for p in precision.split(",")))
+    except (DataError, MetadataError, ConversionError, ParityError, ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    ref = report.reference
+    typer.echo(f"{'file':<44}{'max|diff|':>11}{'NME %':>8}{'dNME':>8}{'FR %':>7}{'AUC':>8}")
+    typer.echo(
+        f"{str(checkpoint.name) + ' (torch)':<44}{'-':>11}{ref['nme']:>8.3f}{0:>8.3f}{ref['fr']:>7.2f}{ref['auc']:>8.4f}"
+    )
+    for path, m in report.files.items():
+        typer.echo(
+            f"{path:<44}{m['max_abs_diff']:>11.2e}{m['nme']:>8.3f}{m['delta_nme']:>+8.3f}{m['fr']:>7.2f}{m['auc']:>8.4f}"
+        )
 
 
 def _map():

@@ -91,6 +91,12 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def publish(tmp: str | Path, path: Path) -> None:
+    """Give a finished temporary file normal permissions and rename it into place."""
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary file in the same folder, then rename: never a half-written file."""
     path = Path(path)
@@ -99,7 +105,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

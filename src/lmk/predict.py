@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 from tqdm import tqdm
 
-from lmk.data.crop import crop_image, landmark_box, normalize_input, normalized_to_image, read_rgb, window_from_box
+from lmk.data.crop import crop_image, face_window, normalize_input, normalized_to_image, read_rgb
 from lmk.data.records import FaceRecord
 from lmk.schemes import SCHEMES
 
@@ -19,8 +19,7 @@ Runner = Callable[[np.ndarray], np.ndarray]
 
 
 def record_window(rec: FaceRecord, spec: dict):
-    box = rec.box if spec["box"] == "wflw_rect" else landmark_box(rec.points)
-    return window_from_box(box, spec["enlarge"])
+    return face_window(rec.box, rec.points, rec.scheme, spec["box"], spec["enlarge"])
 
 
 def make_input(image_rgb: np.ndarray, win, spec: dict) -> np.ndarray:

@@ -33,6 +33,33 @@ def landmark_box(points: np.ndarray) -> tuple[float, float, float, float]:
     return float(p[:, 0].min()), float(p[:, 1].min()), float(p[:, 0].max()), float(p[:, 1].max())
 
 
+# WFLW-mini train, medians: the WFLW rectangle is 1.245x the side of the 68-point bounding box
+# and its centre sits 0.145 of that side higher (it includes the forehead).
+WFLW_RECT_SCALE, WFLW_RECT_SHIFT_Y = 1.245, -0.145
+
+
+def wflw_like_box(points: np.ndarray) -> tuple[float, float, float, float]:
+    """A WFLW-style rectangle estimated from landmarks, for faces that come without one (300-W)."""
+    x0, y0, x1, y1 = landmark_box(points)
+    side = max(x1 - x0, y1 - y0)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2 + WFLW_RECT_SHIFT_Y * side
+    half = WFLW_RECT_SCALE * side / 2
+    return cx - half, cy - half, cx + half, cy + half
+
+
+def face_window(box, points: np.ndarray, scheme: str, box_source: str, enlarge: float) -> CropWindow:
+    """The crop window of one annotated face under a model's box source.
+
+    `wflw_rect`: the record's detector rectangle; 300-W faces have none, so it is estimated
+    from their landmarks (`wflw_like_box`). `landmark_bbox`: the points' bounding box.
+    """
+    if box_source == "landmark_bbox":
+        return window_from_box(landmark_box(points), enlarge)
+    if box_source != "wflw_rect":
+        raise ValueError(f"unknown crop box source {box_source!r}")
+    return window_from_box(box if scheme == "wflw98" else wflw_like_box(points), enlarge)
+
+
 def crop_matrix(win: CropWindow, size: int) -> np.ndarray:
     """2x3 image -> input map: M = [[k, 0, W/2 - k*cx - 0.5], [0, k, W/2 - k*cy - 0.5]], k = W / s."""
     k = size / win.side

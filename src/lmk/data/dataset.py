@@ -14,12 +14,11 @@ from tqdm import tqdm
 from lmk.data.augment import AugmentConfig, photometric, random_geometry
 from lmk.data.crop import (
     crop_matrix,
-    landmark_box,
+    face_window,
     normalize_input,
     pixels_to_normalized,
     read_rgb,
     warp,
-    window_from_box,
 )
 from lmk.data.records import FaceRecord
 from lmk.schemes import MAP_98_TO_68, SCHEMES
@@ -35,11 +34,6 @@ class InputSpec:
     scale: float = 255.0
     mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
     std: tuple[float, float, float] = (0.229, 0.224, 0.225)
-
-
-def record_window(rec: FaceRecord, spec: InputSpec):
-    box = rec.box if spec.box == "wflw_rect" else landmark_box(rec.points)
-    return window_from_box(box, spec.enlarge)
 
 
 def to_98(points: np.ndarray, scheme: str) -> tuple[np.ndarray, np.ndarray]:
@@ -66,7 +60,7 @@ class LandmarkDataset(Dataset):
         self.cache_size = int(round(size * self.CACHE_MARGIN)) if augment else size
         self.cache, self.cache_m, self.points, self.masks = [], [], [], []
         for rec in tqdm(records, desc="caching crops", leave=False, disable=len(records) < 50):
-            win = record_window(rec, spec)
+            win = face_window(rec.box, rec.points, rec.scheme, spec.box, spec.enlarge)
             big = win.__class__(win.cx, win.cy, win.side * (self.cache_size / size))
             m = crop_matrix(big, self.cache_size)
             self.cache.append(warp(read_rgb(rec.image_path), m, self.cache_size))

@@ -13,6 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from lmk.meta import publish
+
 # mnnconvert returns True whatever happens: success is judged by its output and the file it wrote
 _CONVERT = "import sys, _tools; _tools.mnnconvert(sys.argv[1:])"
 
@@ -52,7 +54,7 @@ def convert_to_mnn(
         if proc.returncode != 0 or "Converted Success" not in log or Path(tmp).stat().st_size == 0:
             tail = log.strip().splitlines()[-5:]
             raise ConversionError(f"{onnx_path}: MNN converter failed (exit {proc.returncode}): {' | '.join(tail)}")
-        os.replace(tmp, mnn_path)
+        publish(tmp, mnn_path)
     finally:
         Path(tmp).unlink(missing_ok=True)
     return mnn_path

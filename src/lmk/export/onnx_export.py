@@ -14,6 +14,8 @@ from pathlib import Path
 import onnx
 import torch
 
+from lmk.meta import publish
+
 OPSET = 17
 
 
@@ -44,7 +46,7 @@ def export_onnx(model: torch.nn.Module, path: Path, input_size: int, meta: dict,
         set_onnx_meta(proto, meta)
         onnx.checker.check_model(proto)
         onnx.save(proto, tmp)
-        os.replace(tmp, path)
+        publish(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
     return path
@@ -70,6 +72,15 @@ def set_onnx_meta(proto: onnx.ModelProto, meta: dict) -> None:
             proto.metadata_props.remove(prop)
     entry = proto.metadata_props.add()
     entry.key, entry.value = "lmk", json.dumps(meta)
+
+
+def rewrite_onnx_meta(path: Path, meta: dict) -> None:
+    """Replace the metadata of an existing ONNX file (the graph is untouched), atomically."""
+    from lmk.meta import atomic_write_bytes
+
+    proto = onnx.load(str(path))
+    set_onnx_meta(proto, meta)
+    atomic_write_bytes(Path(path), proto.SerializeToString())
 
 
 def get_onnx_meta(path: Path) -> dict:

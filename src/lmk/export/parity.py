@@ -1,0 +1,56 @@
+"""Parity checks after every export step (in the spirit of timm's `check_forward`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lmk.data.records import FaceRecord
+from lmk.evaluation import evaluate_predictions
+from lmk.predict import Runner, iter_inputs, predict_records
+
+
+class ParityError(RuntimeError):
+    pass
+
+
+@dataclass
+class Parity:
+    max_abs_diff: float  # in crop_normalized units (fraction of the crop side)
+    nme: float
+    fr: float
+    auc: float
+    faces: int
+
+    def as_metrics(self, dataset: str, reference_nme: float) -> dict:
+        return {
+            "dataset": dataset,
+            "nme": self.nme,
+            "fr": self.fr,
+            "auc": self.auc,
+            "faces": self.faces,
+            "flip_test": False,
+            "delta_nme": self.nme - reference_nme,
+            "max_abs_diff": self.max_abs_diff,
+            "units": {"nme": "%", "fr": "%", "auc": "0..1", "max_abs_diff": "fraction of crop side"},
+        }
+
+
+def crops(records: list[FaceRecord], spec: dict, n: int) -> np.ndarray:
+    """The first n real face crops, exactly as the model sees them."""
+    return np.stack([x for x, _ in iter_inputs(records[:n], spec)])
+
+
+def max_abs_diff(reference: Runner, candidate: Runner, inputs: np.ndarray) -> float:
+    return float(np.abs(np.asarray(reference(inputs)) - np.asarray(candidate(inputs))).max())
+
+
+def measure(
+    runner: Runner, records: list[FaceRecord], spec: dict, reference_out: np.ndarray, inputs: np.ndarray
+) -> Parity:
+    """Max abs diff on `inputs` against `reference_out`, and NME/FR/AUC over `records`."""
+    diff = float(np.abs(np.asarray(runner(inputs)) - reference_out).max())
+    pred = predict_records(records, runner, spec)
+    s = evaluate_predictions(records, pred)[0]["all"]
+    return Parity(diff, s.nme, s.fr, s.auc, s.faces)
