@@ -165,15 +165,10 @@ def export(
         report = export_checkpoint(checkpoint, to, out, data, split, tuple(p.strip() for p in precision.split(",")))
     except (DataError, MetadataError, ConversionError, ParityError, ValueError, FileNotFoundError) as exc:
         fail(str(exc))
-    ref = report.reference
     typer.echo(f"{'file':<44}{'max|diff|':>11}{'NME %':>8}{'dNME':>8}{'FR %':>7}{'AUC':>8}")
-    typer.echo(
-        f"{str(checkpoint.name) + ' (torch)':<44}{'-':>11}{ref['nme']:>8.3f}{0:>8.3f}{ref['fr']:>7.2f}{ref['auc']:>8.4f}"
-    )
-    for path, m in report.files.items():
-        typer.echo(
-            f"{path:<44}{m['max_abs_diff']:>11.2e}{m['nme']:>8.3f}{m['delta_nme']:>+8.3f}{m['fr']:>7.2f}{m['auc']:>8.4f}"
-        )
+    for path, m in [(f"{checkpoint.name} (torch)", report.reference), *report.files.items()]:
+        cols = f"{m['max_abs_diff']:>11.2e}{m['nme']:>8.3f}{m['delta_nme']:>+8.3f}{m['fr']:>7.2f}{m['auc']:>8.4f}"
+        typer.echo(f"{path:<44}{cols}")
 
 
 def _map():
