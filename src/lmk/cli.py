@@ -12,6 +12,7 @@ app = typer.Typer(
 )
 
 DEFAULT_DATA = Path("../shared/data/wflw-mini")
+SAMPLE_DATA = Path("samples/wflw-sample")  # in the repo: the default run works on a fresh clone
 
 
 def fail(msg: str) -> None:
@@ -27,6 +28,7 @@ def train(
     pretrained: bool = typer.Option(True, help="ImageNet init where available (efficientnet_lite0)"),
     input_size: int = 256,
     loss: str = typer.Option("l1", help="l1 | l2 | log_l2 | wing"),
+    cls_sigma: float = typer.Option(0.0, help="pip head: Gaussian cell target sigma in cells (0: one-hot)"),
     optimizer: str = typer.Option("adamw", help="adam | adamw | sgd"),
     lr: float = 1e-3,
     weight_decay: float = 1e-4,
@@ -57,6 +59,7 @@ def train(
         pretrained=pretrained,
         input_size=input_size,
         loss=loss,
+        cls_sigma=cls_sigma,
         optimizer=optimizer,
         lr=lr,
         weight_decay=weight_decay,
@@ -99,8 +102,8 @@ def load_runner(model_path: Path, threads: int = 0):
 
 @app.command("eval")
 def eval_cmd(
-    checkpoint: Path = typer.Option(..., help="model file: .pt checkpoint, .onnx or .mnn"),
-    data: Path = typer.Option(DEFAULT_DATA, help="dataset root (WFLW layout, or a 300-W folder)"),
+    checkpoint: Path = typer.Option(None, help="model file: .pt checkpoint, .onnx or .mnn (default: shipped model)"),
+    data: Path = typer.Option(SAMPLE_DATA, help="dataset root (WFLW layout, or a 300-W folder)"),
     dataset: str = typer.Option("wflw", help="wflw | 300w"),
     split: str = typer.Option("test", help="WFLW split: train | test"),
     flip_test: bool = typer.Option(False, help="average with the mirrored crop's prediction"),
@@ -114,6 +117,9 @@ def eval_cmd(
     from lmk.meta import MetadataError, input_spec_from_meta, write_json
     from lmk.predict import predict_records
 
+    from lmk.weights import default_checkpoint
+
+    checkpoint = checkpoint or default_checkpoint()
     try:
         records = read_dataset(data, dataset, split)
         runner, meta = load_runner(checkpoint)
@@ -149,7 +155,7 @@ def export(
     to: str = typer.Option("onnx", help="onnx | mnn (mnn also writes the ONNX it converts from)"),
     precision: str = typer.Option("fp32", help="fp32 | fp16 | w8, comma-separated for several (MNN storage)"),
     out: Path = typer.Option(Path("runs/export"), help="output folder"),
-    data: Path = typer.Option(Path("samples/wflw-sample"), help="WFLW root: real crops for parity and NME"),
+    data: Path = typer.Option(SAMPLE_DATA, help="WFLW root: real crops for parity and NME"),
     split: str = "test",
 ) -> None:
     """Export to ONNX / MNN with metadata and a parity check against PyTorch after every step."""

@@ -15,6 +15,7 @@ class TrainConfig:
     input_size: int = 256
     enlarge: float = 1.2
     loss: str = "l1"
+    cls_sigma: float = 0.0  # PIP head: Gaussian cell target (cells); 0: one-hot
     optimizer: str = "adamw"
     lr: float = 1e-3
     weight_decay: float = 1e-4

@@ -103,7 +103,7 @@ def train_one_epoch(model, loader, optimizer, cfg: TrainConfig, epoch: int, devi
         with torch.autocast(device.type, dtype=torch.float16, enabled=scaler is not None):
             out = model(x, return_aux=True)
         out = {k: v.float() for k, v in out.items()}
-        loss = landmark_loss(out, target, mask, cfg.loss, cfg.input_size)
+        loss = landmark_loss(out, target, mask, cfg.loss, cfg.input_size, cls_sigma=cfg.cls_sigma)
         optimizer.zero_grad(set_to_none=True)
         if scaler is not None:
             scaler.scale(loss).backward()

@@ -42,14 +42,21 @@ LOSSES = {"l2": l2, "l1": l1, "log_l2": log_l2, "wing": wing}
 
 
 def landmark_loss(
-    out: dict, target: torch.Tensor, mask: torch.Tensor, loss: str, input_size: int, neighbors: int = 1
+    out: dict,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    loss: str,
+    input_size: int,
+    neighbors: int = 1,
+    cls_sigma: float = 0.0,
 ) -> torch.Tensor:
     """target: (B, N, 2) crop_normalized. Regression heads: loss on decoded pixels. PIP head:
     cross-entropy over grid cells + the chosen loss on offsets (pixels / stride = cell units).
 
     Offsets are trained at the target cell and its (2r+1)^2 neighbours (r = `neighbors`), each
     relative to its own centre, so that an argmax that slips one cell (int8 rounding, ties)
-    still decodes to the right point.
+    still decodes to the right point. `cls_sigma` > 0 replaces the one-hot cell target by a
+    Gaussian over cell centres (sigma in cells), a label smoothing that keeps the peak in place.
     """
     reg = LOSSES[loss]
     if "logits" not in out:
@@ -59,7 +66,14 @@ def landmark_loss(
     grid = target * g
     cell = grid.floor().clamp(0, g - 1)
     idx = (cell[..., 1] * g + cell[..., 0]).long()  # (B, N)
-    ce = F.cross_entropy(logits.flatten(0, 1), idx.flatten(), reduction="none").view_as(idx)
+    if cls_sigma > 0:
+        centers = torch.arange(g, device=grid.device, dtype=grid.dtype) + 0.5
+        dx = (centers.view(1, 1, 1, g) - grid[..., 0, None, None]) ** 2  # (B, N, 1, G)
+        dy = (centers.view(1, 1, g, 1) - grid[..., 1, None, None]) ** 2  # (B, N, G, 1)
+        soft = torch.softmax((-(dx + dy) / (2 * cls_sigma**2)).flatten(2), dim=-1)
+        ce = F.cross_entropy(logits.flatten(0, 1), soft.flatten(0, 1), reduction="none").view_as(idx)
+    else:
+        ce = F.cross_entropy(logits.flatten(0, 1), idx.flatten(), reduction="none").view_as(idx)
     cls_loss = (ce * mask).sum() / mask.sum().clamp_min(1)
     stride = input_size / g
     reg_loss = 0.0
