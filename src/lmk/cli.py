@@ -116,7 +116,6 @@ def eval_cmd(
     from lmk.evaluation import evaluate_predictions, format_table, save_ced_plot, write_predictions
     from lmk.meta import MetadataError, input_spec_from_meta, write_json
     from lmk.predict import predict_records
-
     from lmk.weights import default_checkpoint
 
     checkpoint = checkpoint or default_checkpoint()
