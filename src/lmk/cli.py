@@ -176,6 +176,36 @@ def export(
         typer.echo(f"{path:<44}{cols}")
 
 
+@app.command()
+def quantize(
+    checkpoint: Path = typer.Option(None, help="checkpoint (.pt); default: the shipped model"),
+    runtime: str = typer.Option("ort", help="torch | ort | mnn"),
+    calib: str = typer.Option("wflw_train", help="wflw_train | wflw_test | 300w | a folder"),
+    data: Path = typer.Option(SAMPLE_DATA, help="WFLW root: calibration (train) and scoring (test) faces"),
+    num_calib: int = typer.Option(128, help="calibration faces (seeded sample)"),
+    seed: int = 0,
+    mnn_method: str = typer.Option("EMA", help="MNN feature quantization: EMA | KL | ADMM"),
+    out: Path = typer.Option(Path("runs/quantize"), help="output folder"),
+) -> None:
+    """int8 for one runtime; every file gets its own measured NME/FR/AUC in its sidecar."""
+    from lmk.data.readers import DataError
+    from lmk.export.mnn_convert import ConversionError
+    from lmk.export.parity import ParityError
+    from lmk.meta import MetadataError
+    from lmk.quantize.run import quantize_checkpoint
+    from lmk.weights import default_checkpoint
+
+    checkpoint = checkpoint or default_checkpoint()
+    try:
+        results = quantize_checkpoint(checkpoint, runtime, calib, data, out, num_calib, seed,
+                                      mnn_method=mnn_method, log=typer.echo)
+    except (DataError, MetadataError, ConversionError, ParityError, ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    typer.echo(f"{'file':<48}{'NME %':>8}{'dNME':>8}{'FR %':>7}{'AUC':>8}")
+    for path, m in results.items():
+        typer.echo(f"{path:<48}{m['nme']:>8.3f}{m.get('delta_nme', 0.0):>+8.3f}{m['fr']:>7.2f}{m['auc']:>8.4f}")
+
+
 def _map():
     from lmk.schemes import MAP_98_TO_68
 

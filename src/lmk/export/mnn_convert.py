@@ -24,19 +24,29 @@ class ConversionError(RuntimeError):
 
 
 def convert_to_mnn(
-    onnx_path: Path, mnn_path: Path, meta: dict, fp16: bool = False, weight_bits: int = 0, timeout: float = 600
+    onnx_path: Path,
+    mnn_path: Path,
+    meta: dict,
+    fp16: bool = False,
+    weight_bits: int = 0,
+    timeout: float = 600,
+    source_format: str = "ONNX",
 ) -> Path:
-    """Convert; --bizCode carries the JSON metadata. fp16: fp16 weight storage; weight_bits=8: w8."""
+    """Convert; --bizCode carries the JSON metadata. fp16: fp16 weight storage; weight_bits=8: w8.
+
+    source_format="MNN" re-writes an existing .mnn (e.g. an int8 one from mnnquant, which drops
+    the bizCode) with new metadata and nothing else changed.
+    """
     onnx_path, mnn_path = Path(onnx_path), Path(mnn_path)
     if not onnx_path.is_file():
-        raise ConversionError(f"{onnx_path}: ONNX file not found")
+        raise ConversionError(f"{onnx_path}: {source_format} file not found")
     mnn_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=mnn_path.parent, prefix=f".{mnn_path.name}.", suffix=".tmp.mnn")
     os.close(fd)
     args = [
         "mnnconvert",
         "-f",
-        "ONNX",
+        source_format,
         "--modelFile",
         str(onnx_path),
         "--MNNModel",

@@ -21,8 +21,9 @@ def mnn_meta(path: Path) -> dict:
         return read_sidecar(path)
 
 
-def load_mnn_runner(path: Path, threads: int = 1, precision: str = "normal"):
-    """(runner, metadata); each call runs one face at a time (the file's shape is static)."""
+def load_mnn_runner(path: Path, threads: int = 1, precision: str = "normal", meta: dict | None = None):
+    """(runner, metadata); each call runs one face at a time (the file's shape is static).
+    Metadata: `meta` if given, else the sidecar, else the file's bizCode."""
     import MNN
 
     path = Path(path)
@@ -31,7 +32,8 @@ def load_mnn_runner(path: Path, threads: int = 1, precision: str = "normal"):
     interp = MNN.Interpreter(str(path))
     session = interp.createSession({"numThread": max(1, threads), "precision": precision})
     inp = interp.getSessionInput(session)
-    meta = read_sidecar(path) if Path(str(path) + ".json").is_file() else mnn_meta(path)
+    if meta is None:
+        meta = read_sidecar(path) if Path(str(path) + ".json").is_file() else mnn_meta(path)
     n = int(meta["num_points"])
 
     def run(x: np.ndarray) -> np.ndarray:

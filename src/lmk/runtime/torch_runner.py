@@ -11,7 +11,7 @@ from lmk.checkpoint import load_model
 
 
 def torch_runner(model: torch.nn.Module):
-    model = model.eval()
+    model.eval()  # (not re-assigned: a PT2E graph module's eval() returns None)
 
     def run(x: np.ndarray) -> np.ndarray:
         with torch.inference_mode():

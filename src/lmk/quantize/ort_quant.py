@@ -1,0 +1,119 @@
+"""ONNX Runtime static int8 (QDQ): pre-processing, a one-method CalibrationDataReader over real
+crops, and a small search over the variants that matter, kept by NME on held-out train faces.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnxruntime.quantization import (
+    CalibrationDataReader,
+    CalibrationMethod,
+    QuantFormat,
+    QuantType,
+    quant_pre_process,
+    quantize_static,
+)
+
+from lmk.meta import publish
+
+
+class CropReader(CalibrationDataReader):
+    """Feeds calibration crops one at a time under the graph's input name."""
+
+    def __init__(self, inputs: np.ndarray, name: str = "input"):
+        self.name, self.it = name, iter(inputs)
+
+    def get_next(self) -> dict | None:
+        x = next(self.it, None)
+        return None if x is None else {self.name: x[None].astype(np.float32)}
+
+
+@dataclass
+class OrtVariant:
+    name: str
+    per_channel: bool = True
+    method: str = "MinMax"  # MinMax | Entropy | Percentile
+    reduce_range: bool = False
+    activation: str = "QUInt8"  # QUInt8 (u8s8, fastest on x86) | QInt8 (s8s8)
+    keep_float: list[str] = field(default_factory=list)  # node names left in float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def edge_convs(model_path: Path) -> list[str]:
+    """Names of the first Conv (sees raw pixels) and of the last two (the head's outputs)."""
+    convs = [n.name for n in onnx.load(str(model_path)).graph.node if n.op_type == "Conv"]
+    return [convs[0], *convs[-2:]] if len(convs) >= 3 else convs
+
+
+def default_variants(fp32_path: Path) -> list[OrtVariant]:
+    edges = edge_convs(fp32_path)
+    return [
+        OrtVariant("per_channel_minmax"),
+        OrtVariant("per_tensor_minmax", per_channel=False),
+        OrtVariant("per_channel_percentile", method="Percentile"),
+        OrtVariant("per_channel_entropy", method="Entropy"),
+        OrtVariant("per_channel_minmax_reduce_range", reduce_range=True),
+        OrtVariant("per_channel_minmax_s8s8", activation="QInt8"),
+        OrtVariant("per_channel_minmax_float_edges", keep_float=edges),
+    ]
+
+
+def preprocess(fp32_path: Path, out_path: Path) -> Path:
+    """ORT's recommended pre-processing (shape inference + graph optimisation)."""
+    quant_pre_process(str(fp32_path), str(out_path), skip_symbolic_shape=False)
+    return out_path
+
+
+def quantize_ort(pre_path: Path, out_path: Path, inputs: np.ndarray, variant: OrtVariant) -> Path:
+    """One static QDQ quantization, written atomically."""
+    out_path = Path(out_path)
+    fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".tmp.onnx")
+    os.close(fd)
+    try:
+        quantize_static(
+            str(pre_path), tmp, CropReader(inputs), quant_format=QuantFormat.QDQ,
+            per_channel=variant.per_channel, reduce_range=variant.reduce_range,
+            activation_type=getattr(QuantType, variant.activation), weight_type=QuantType.QInt8,
+            calibrate_method=getattr(CalibrationMethod, variant.method),
+            nodes_to_exclude=variant.keep_float or None,
+            extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
+        )
+        publish(tmp, out_path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return out_path
+
+
+def search(pre_path: Path, out_dir: Path, inputs: np.ndarray, variants: list[OrtVariant],
+           score: Callable[[Path], float], log=print) -> tuple[OrtVariant, Path, list[dict]]:
+    """Quantize every variant, score each file (lower is better), keep the best; the others are removed."""
+    results, best = [], None
+    for v in variants:
+        path = out_dir / f".ort_{v.name}.onnx"
+        try:
+            quantize_ort(pre_path, path, inputs, v)
+            s = score(path)
+        except Exception as exc:  # a variant that ORT cannot build is reported, not fatal
+            log(f"  ort {v.name}: failed ({type(exc).__name__}: {exc})")
+            results.append({**v.as_dict(), "error": str(exc)})
+            continue
+        log(f"  ort {v.name}: selection NME {s:.3f}%")
+        results.append({**v.as_dict(), "selection_nme": s})
+        if best is None or s < best[0]:
+            if best is not None:
+                best[2].unlink(missing_ok=True)
+            best = (s, v, path)
+        else:
+            path.unlink(missing_ok=True)
+    if best is None:
+        raise RuntimeError(f"{pre_path}: no ONNX Runtime int8 variant could be built")
+    return best[1], best[2], results

@@ -1,0 +1,108 @@
+"""`lmk quantize`: checkpoint -> verified fp32 export -> int8 file for one runtime, each int8 file
+measured on the test split (NME/FR/AUC and ΔNME vs the PyTorch fp32 model) with its own sidecar.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+
+from lmk.data.readers import read_wflw
+from lmk.evaluation import evaluate_predictions
+from lmk.export.exporter import export_checkpoint
+from lmk.meta import input_spec_from_meta, read_sidecar, sidecar_path, write_json
+from lmk.predict import predict_records
+from lmk.quantize.calib import calibration_crops_uint8, calibration_inputs, calibration_records
+
+SELECTION_FACES = 64
+
+
+def selection_records(data: Path, calib: list, seed: int) -> list:
+    """Train faces not used for calibration: variants are chosen here, never on the test split."""
+    used = {(str(r.image_path), r.source) for r in calib if hasattr(r, "source")}
+    pool = [r for r in read_wflw(data, "train") if (str(r.image_path), r.source) not in used]
+    rng = np.random.default_rng(seed + 1)
+    return [pool[i] for i in sorted(rng.choice(len(pool), size=min(SELECTION_FACES, len(pool)), replace=False))]
+
+
+def nme_of(runner, records, spec) -> float:
+    return evaluate_predictions(records, predict_records(records, runner, spec, progress=False))[0]["all"].nme
+
+
+def score(runner, meta: dict, records, spec, reference: dict, extra: dict) -> dict:
+    """Measure an int8 model on the test split; the metrics go into `meta`."""
+    scores = evaluate_predictions(records, predict_records(records, runner, spec))[0]["all"]
+    meta["metrics"] = {"dataset": reference["dataset"], "nme": scores.nme, "fr": scores.fr, "auc": scores.auc,
+                       "faces": scores.faces, "flip_test": False, "delta_nme": scores.nme - reference["nme"],
+                       "units": {"nme": "%", "fr": "%", "auc": "0..1"}, **extra}
+    return meta["metrics"]
+
+
+def quantize_checkpoint(checkpoint: Path, runtime: str, calib: str, data: Path, out: Path, num_calib: int = 128,
+                        seed: int = 0, split: str = "test", mnn_method: str = "EMA", log=print) -> dict:
+    """Returns {path: metrics} of the int8 files written (plus the fp32 reference)."""
+    if runtime not in ("torch", "ort", "mnn"):
+        raise ValueError(f"--runtime must be torch, ort or mnn, not {runtime!r}")
+    name = Path(checkpoint).stem
+    log(f"exporting and verifying fp32 ({'mnn' if runtime == 'mnn' else 'onnx'})")
+    report = export_checkpoint(checkpoint, "mnn" if runtime == "mnn" else "onnx", out, data, split, ("fp32",), name)
+    fp32_onnx = out / f"{name}.onnx"
+    base = read_sidecar(fp32_onnx)
+    spec = input_spec_from_meta(base)
+    calib_items = calibration_records(calib, data, num_calib, seed)
+    inputs = calibration_inputs(calib_items, spec)
+    log(f"calibration: {len(inputs)} crops from {calib} (seed {seed})")
+    test = read_wflw(data, split)
+    reference = report.reference
+    results: dict[str, dict] = {"reference_torch_fp32": reference}
+    meta = copy.deepcopy(base)
+    meta.update(precision="int8", runtime=runtime)
+    calib_info = {"calibration": {"source": calib, "faces": len(inputs), "seed": seed}}
+
+    if runtime == "ort":
+        from lmk.quantize.ort_quant import default_variants, preprocess, search
+        from lmk.runtime.ort_runner import load_ort_runner
+
+        pre = preprocess(fp32_onnx, out / f".{name}.pre.onnx")
+        sel = selection_records(data, calib_items, seed)
+        log(f"searching ORT variants (selection: {len(sel)} held-out train faces)")
+        variant, path, tried = search(pre, out, inputs, default_variants(fp32_onnx),
+                                      lambda p: nme_of(load_ort_runner(p)[0], sel, spec), log=log)
+        final = out / f"{name}.int8.onnx"
+        from lmk.export.onnx_export import rewrite_onnx_meta
+
+        path.replace(final)
+        pre.unlink(missing_ok=True)
+        extra = {**calib_info, "variant": variant.as_dict(), "variants_tried": tried}
+        results[str(final)] = score(load_ort_runner(final)[0], meta, test, spec, reference, extra)
+        rewrite_onnx_meta(final, meta)
+    elif runtime == "torch":
+        from lmk.checkpoint import load_model
+        from lmk.quantize.torch_quant import quantize_pt2e, save_pt2
+        from lmk.runtime.torch_runner import torch_runner
+
+        model, _ = load_model(checkpoint)
+        qmodel = quantize_pt2e(model, inputs)
+        final = out / f"{name}.int8.pt2"
+        extra = {**calib_info, "quantizer": "torchao PT2E X86InductorQuantizer (default config)"}
+        results[str(final)] = score(torch_runner(qmodel), meta, test, spec, reference, extra)
+        save_pt2(qmodel, final, spec["size"], meta)
+    else:
+        from lmk.quantize.mnn_quant import quantize_mnn, stamp_metadata
+        from lmk.runtime.mnn_runner import load_mnn_runner
+
+        if not calib_items or not hasattr(calib_items[0], "points"):
+            raise ValueError("MNN calibration needs annotated faces (wflw_train, wflw_test or 300w)")
+        crops = calibration_crops_uint8(calib_items, spec)
+        final = out / f"{name}.int8.mnn"
+        quantize_mnn(out / f"{name}.mnn", final, crops, spec, method=mnn_method)
+        extra = {**calib_info, "method": mnn_method}
+        results[str(final)] = score(load_mnn_runner(final, meta=meta)[0], meta, test, spec, reference, extra)
+        if not stamp_metadata(final, meta, inputs[:2]):
+            log(f"warning: {final}: metadata only in the sidecar (an MNN rewrite changed the outputs)")
+    write_json(sidecar_path(final), meta)
+    log(json.dumps({k: {m: v[m] for m in ("nme", "fr", "auc")} for k, v in results.items()}))
+    return results

@@ -1,0 +1,67 @@
+"""PyTorch static int8 through PT2E (torchao, X86InductorQuantizer), saved with torch.export.
+
+The saved program runs in eager mode with reference (q/dq) ops, which is what the accuracy
+numbers measure; `torch.compile` lowers it to x86 int8 kernels for speed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lmk.meta import publish
+
+META_KEY = "lmk.json"
+
+
+def quantize_pt2e(model: torch.nn.Module, inputs: np.ndarray) -> torch.nn.Module:
+    """Export, insert observers, calibrate on `inputs`, convert to a quantized graph module."""
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+    from torchao.quantization.pt2e.quantizer.x86_inductor_quantizer import (
+        X86InductorQuantizer,
+        get_default_x86_inductor_quantization_config,
+    )
+
+    model = model.eval().float().to(memory_format=torch.contiguous_format)
+    example = (torch.from_numpy(np.ascontiguousarray(inputs[:1], dtype=np.float32)),)
+    graph = torch.export.export(model, example).module()
+    quantizer = X86InductorQuantizer().set_global(get_default_x86_inductor_quantization_config())
+    prepared = prepare_pt2e(graph, quantizer)
+    with torch.no_grad():
+        for x in inputs:
+            prepared(torch.from_numpy(np.ascontiguousarray(x[None], dtype=np.float32)))
+    from torchao.quantization.pt2e import allow_exported_model_train_eval
+
+    converted = convert_pt2e(prepared)
+    allow_exported_model_train_eval(converted)  # runners call .eval()
+    return converted
+
+
+def save_pt2(module: torch.nn.Module, path: Path, input_size: int, meta: dict) -> Path:
+    """torch.export.save with the metadata as an extra file, written atomically."""
+    path = Path(path)
+    example = (torch.zeros(1, 3, input_size, input_size),)
+    program = torch.export.export(module, example)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.export.save(program, tmp, extra_files={META_KEY: json.dumps(meta)})
+        publish(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def load_pt2(path: Path) -> tuple[torch.nn.Module, dict]:
+    extra = {META_KEY: ""}
+    program = torch.export.load(str(path), extra_files=extra)
+    from torchao.quantization.pt2e import allow_exported_model_train_eval
+
+    module = program.module()
+    allow_exported_model_train_eval(module)
+    return module, json.loads(extra[META_KEY])
