@@ -9,27 +9,6 @@ import pytest
 from typer.testing import CliRunner
 
 from lmk.cli import app
-from lmk.training.config import TrainConfig
-from lmk.training.engine import fit
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoint(sample_root, tmp_path_factory):
-    out = tmp_path_factory.mktemp("ckpt")
-    cfg = TrainConfig(
-        data=str(sample_root),
-        out=str(out),
-        backbone="resnet18",
-        head="gap",
-        pretrained=False,
-        input_size=64,
-        epochs=3,
-        batch_size=10,
-        val_fraction=0.0,
-        test_split=False,
-        channels_last=False,
-    )
-    return fit(cfg, log=lambda *_: None)
 
 
 def independent_nme(pred_file, gt_file):

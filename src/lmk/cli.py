@@ -185,6 +185,8 @@ def quantize(
     num_calib: int = typer.Option(128, help="calibration faces (seeded sample)"),
     seed: int = 0,
     mnn_method: str = typer.Option("EMA", help="MNN feature quantization: EMA | KL | ADMM"),
+    analyze: bool = typer.Option(False, "--analyze", help="write a per-layer sensitivity report"),
+    keep_float: int = typer.Option(0, help="mixed precision: keep the K most sensitive layers in float"),
     out: Path = typer.Option(Path("runs/quantize"), help="output folder"),
 ) -> None:
     """int8 for one runtime; every file gets its own measured NME/FR/AUC in its sidecar."""
@@ -197,8 +199,19 @@ def quantize(
 
     checkpoint = checkpoint or default_checkpoint()
     try:
-        results = quantize_checkpoint(checkpoint, runtime, calib, data, out, num_calib, seed,
-                                      mnn_method=mnn_method, log=typer.echo)
+        results = quantize_checkpoint(
+            checkpoint,
+            runtime,
+            calib,
+            data,
+            out,
+            num_calib,
+            seed,
+            mnn_method=mnn_method,
+            analyze=analyze,
+            keep_float=keep_float,
+            log=typer.echo,
+        )
     except (DataError, MetadataError, ConversionError, ParityError, ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     typer.echo(f"{'file':<48}{'NME %':>8}{'dNME':>8}{'FR %':>7}{'AUC':>8}")

@@ -39,8 +39,15 @@ def mnn_quant_config(spec: dict, image_dir: Path, n: int, method: str, skip: lis
     }
 
 
-def quantize_mnn(src: Path, dst: Path, crops_rgb: list[np.ndarray], spec: dict, method: str = "EMA",
-                 skip: list[str] | None = None, timeout: float = 1200) -> Path:
+def quantize_mnn(
+    src: Path,
+    dst: Path,
+    crops_rgb: list[np.ndarray],
+    spec: dict,
+    method: str = "EMA",
+    skip: list[str] | None = None,
+    timeout: float = 1200,
+) -> Path:
     """Write an int8 .mnn from an fp32 .mnn; the crops are already W x W, so MNN's resize is a no-op."""
     src, dst = Path(src), Path(dst)
     with tempfile.TemporaryDirectory(prefix="lmk-mnn-calib-") as work:
@@ -55,12 +62,17 @@ def quantize_mnn(src: Path, dst: Path, crops_rgb: list[np.ndarray], spec: dict, 
         fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp.mnn")
         os.close(fd)
         try:
-            proc = subprocess.run([sys.executable, "-c", _QUANT, "mnnquant", str(src), tmp, str(cfg)],
-                                  capture_output=True, text=True, timeout=timeout)
+            proc = subprocess.run(
+                [sys.executable, "-c", _QUANT, "mnnquant", str(src), tmp, str(cfg)],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
             if proc.returncode != 0 or Path(tmp).stat().st_size == 0:
                 tail = (proc.stdout + proc.stderr).strip().splitlines()[-4:]
-                raise ConversionError(f"{src}: MNN quantization ({method}) failed (exit {proc.returncode}): "
-                                      f"{' | '.join(tail)}")
+                raise ConversionError(
+                    f"{src}: MNN quantization ({method}) failed (exit {proc.returncode}): {' | '.join(tail)}"
+                )
             publish(tmp, dst)
         finally:
             Path(tmp).unlink(missing_ok=True)

@@ -80,9 +80,14 @@ def quantize_ort(pre_path: Path, out_path: Path, inputs: np.ndarray, variant: Or
     os.close(fd)
     try:
         quantize_static(
-            str(pre_path), tmp, CropReader(inputs), quant_format=QuantFormat.QDQ,
-            per_channel=variant.per_channel, reduce_range=variant.reduce_range,
-            activation_type=getattr(QuantType, variant.activation), weight_type=QuantType.QInt8,
+            str(pre_path),
+            tmp,
+            CropReader(inputs),
+            quant_format=QuantFormat.QDQ,
+            per_channel=variant.per_channel,
+            reduce_range=variant.reduce_range,
+            activation_type=getattr(QuantType, variant.activation),
+            weight_type=QuantType.QInt8,
             calibrate_method=getattr(CalibrationMethod, variant.method),
             nodes_to_exclude=variant.keep_float or None,
             extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
@@ -93,8 +98,14 @@ def quantize_ort(pre_path: Path, out_path: Path, inputs: np.ndarray, variant: Or
     return out_path
 
 
-def search(pre_path: Path, out_dir: Path, inputs: np.ndarray, variants: list[OrtVariant],
-           score: Callable[[Path], float], log=print) -> tuple[OrtVariant, Path, list[dict]]:
+def search(
+    pre_path: Path,
+    out_dir: Path,
+    inputs: np.ndarray,
+    variants: list[OrtVariant],
+    score: Callable[[Path], float],
+    log=print,
+) -> tuple[OrtVariant, Path, list[dict]]:
     """Quantize every variant, score each file (lower is better), keep the best; the others are removed."""
     results, best = [], None
     for v in variants:

@@ -35,14 +35,53 @@ def nme_of(runner, records, spec) -> float:
 def score(runner, meta: dict, records, spec, reference: dict, extra: dict) -> dict:
     """Measure an int8 model on the test split; the metrics go into `meta`."""
     scores = evaluate_predictions(records, predict_records(records, runner, spec))[0]["all"]
-    meta["metrics"] = {"dataset": reference["dataset"], "nme": scores.nme, "fr": scores.fr, "auc": scores.auc,
-                       "faces": scores.faces, "flip_test": False, "delta_nme": scores.nme - reference["nme"],
-                       "units": {"nme": "%", "fr": "%", "auc": "0..1"}, **extra}
+    meta["metrics"] = {
+        "dataset": reference["dataset"],
+        "nme": scores.nme,
+        "fr": scores.fr,
+        "auc": scores.auc,
+        "faces": scores.faces,
+        "flip_test": False,
+        "delta_nme": scores.nme - reference["nme"],
+        "units": {"nme": "%", "fr": "%", "auc": "0..1"},
+        **extra,
+    }
     return meta["metrics"]
 
 
-def quantize_checkpoint(checkpoint: Path, runtime: str, calib: str, data: Path, out: Path, num_calib: int = 128,
-                        seed: int = 0, split: str = "test", mnn_method: str = "EMA", log=print) -> dict:
+def analyze_layers(fp32_onnx: Path, inputs: np.ndarray, out: Path, name: str, log=print) -> list[dict]:
+    """Per-layer sensitivity of a per-channel MinMax QDQ model; writes NAME.sensitivity.json/.md."""
+    from lmk.quantize.analyze import report_markdown, sensitivity
+    from lmk.quantize.ort_quant import OrtVariant, preprocess, quantize_ort
+
+    pre = preprocess(fp32_onnx, out / f".{name}.analyze.pre.onnx")
+    qdq = quantize_ort(pre, out / f".{name}.analyze.qdq.onnx", inputs, OrtVariant("per_channel_minmax"))
+    try:
+        rows = sensitivity(pre, qdq, inputs[:32])
+    finally:
+        pre.unlink(missing_ok=True)
+        qdq.unlink(missing_ok=True)
+    method = "onnxruntime qdq_loss_debug SQNR, per-channel MinMax"
+    write_json(out / f"{name}.sensitivity.json", {"method": method, "faces": int(min(32, len(inputs))), "layers": rows})
+    (out / f"{name}.sensitivity.md").write_text(report_markdown(rows))
+    log(f"sensitivity report: {out / (name + '.sensitivity.md')}")
+    return rows
+
+
+def quantize_checkpoint(
+    checkpoint: Path,
+    runtime: str,
+    calib: str,
+    data: Path,
+    out: Path,
+    num_calib: int = 128,
+    seed: int = 0,
+    split: str = "test",
+    mnn_method: str = "EMA",
+    analyze: bool = False,
+    keep_float: int = 0,
+    log=print,
+) -> dict:
     """Returns {path: metrics} of the int8 files written (plus the fp32 reference)."""
     if runtime not in ("torch", "ort", "mnn"):
         raise ValueError(f"--runtime must be torch, ort or mnn, not {runtime!r}")
@@ -61,6 +100,13 @@ def quantize_checkpoint(checkpoint: Path, runtime: str, calib: str, data: Path, 
     meta = copy.deepcopy(base)
     meta.update(precision="int8", runtime=runtime)
     calib_info = {"calibration": {"source": calib, "faces": len(inputs), "seed": seed}}
+    keep: list[str] = []
+    if analyze or keep_float:
+        from lmk.quantize.analyze import worst_nodes
+
+        keep = worst_nodes(analyze_layers(fp32_onnx, inputs, out, name, log), keep_float)
+        if keep:
+            log(f"kept in float: {', '.join(keep)}")
 
     if runtime == "ort":
         from lmk.quantize.ort_quant import default_variants, preprocess, search
@@ -69,8 +115,9 @@ def quantize_checkpoint(checkpoint: Path, runtime: str, calib: str, data: Path, 
         pre = preprocess(fp32_onnx, out / f".{name}.pre.onnx")
         sel = selection_records(data, calib_items, seed)
         log(f"searching ORT variants (selection: {len(sel)} held-out train faces)")
-        variant, path, tried = search(pre, out, inputs, default_variants(fp32_onnx),
-                                      lambda p: nme_of(load_ort_runner(p)[0], sel, spec), log=log)
+        variant, path, tried = search(
+            pre, out, inputs, default_variants(fp32_onnx), lambda p: nme_of(load_ort_runner(p)[0], sel, spec), log=log
+        )
         final = out / f"{name}.int8.onnx"
         from lmk.export.onnx_export import rewrite_onnx_meta
 
@@ -98,8 +145,8 @@ def quantize_checkpoint(checkpoint: Path, runtime: str, calib: str, data: Path, 
             raise ValueError("MNN calibration needs annotated faces (wflw_train, wflw_test or 300w)")
         crops = calibration_crops_uint8(calib_items, spec)
         final = out / f"{name}.int8.mnn"
-        quantize_mnn(out / f"{name}.mnn", final, crops, spec, method=mnn_method)
-        extra = {**calib_info, "method": mnn_method}
+        quantize_mnn(out / f"{name}.mnn", final, crops, spec, method=mnn_method, skip=keep)
+        extra = {**calib_info, "method": mnn_method, "kept_in_float": keep}
         results[str(final)] = score(load_mnn_runner(final, meta=meta)[0], meta, test, spec, reference, extra)
         if not stamp_metadata(final, meta, inputs[:2]):
             log(f"warning: {final}: metadata only in the sidecar (an MNN rewrite changed the outputs)")

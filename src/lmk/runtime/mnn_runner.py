@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from lmk.meta import read_sidecar, validate_meta
+from lmk.runtime import check_batch
 
 
 def mnn_meta(path: Path) -> dict:
@@ -38,7 +39,7 @@ def load_mnn_runner(path: Path, threads: int = 1, precision: str = "normal", met
 
     def run(x: np.ndarray) -> np.ndarray:
         outs = []
-        for one in np.asarray(x, dtype=np.float32):
+        for one in check_batch(x, meta, str(path)):
             tmp = MNN.Tensor(
                 inp.getShape(), MNN.Halide_Type_Float, np.ascontiguousarray(one[None]), MNN.Tensor_DimensionType_Caffe
             )

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from lmk.meta import MetadataError, validate_meta
+from lmk.runtime import check_batch
 
 
 def onnx_meta(session, path: Path) -> dict:
@@ -35,7 +36,7 @@ def load_ort_runner(path: Path, threads: int = 1):
 
     def run(x: np.ndarray) -> np.ndarray:
         return np.concatenate(
-            [session.run(["landmarks"], {"input": one[None]})[0] for one in np.asarray(x, dtype=np.float32)]
+            [session.run(["landmarks"], {"input": one[None]})[0] for one in check_batch(x, meta, str(path))]
         )
 
     return run, meta

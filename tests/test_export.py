@@ -1,0 +1,139 @@
+"""`lmk export`: files, metadata in all three formats, parity enforcement, bad input."""
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from lmk.checkpoint import read_checkpoint
+from lmk.cli import app
+from lmk.export.mnn_convert import ConversionError, convert_to_mnn
+from lmk.export.onnx_export import get_onnx_meta
+from lmk.meta import read_sidecar
+from lmk.runtime.mnn_runner import mnn_meta
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_checkpoint, sample_root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("export")
+    res = CliRunner().invoke(
+        app,
+        [
+            "export",
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--to",
+            "mnn",
+            "--precision",
+            "fp32,fp16,w8",
+            "--out",
+            str(out),
+            "--data",
+            str(sample_root),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    return out, res.output
+
+
+def test_files_and_parity(exported):
+    out, output = exported
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(
+        [
+            "model.onnx",
+            "model.onnx.json",
+            "model.mnn",
+            "model.mnn.json",
+            "model.fp16.mnn",
+            "model.fp16.mnn.json",
+            "model.w8.mnn",
+            "model.w8.mnn.json",
+        ]
+    )
+    for name in ("model.onnx", "model.mnn"):
+        m = read_sidecar(out / name)["metrics"]
+        assert m["max_abs_diff"] < 1e-4 and abs(m["delta_nme"]) < 0.01 and m["faces"] == 20
+    assert (out / "model.w8.mnn").stat().st_size < 0.35 * (out / "model.mnn").stat().st_size
+    assert "model.fp16.mnn" in output and "dNME" in output
+
+
+def test_metadata_round_trip_in_all_three_formats(exported, tiny_checkpoint):
+    out, _ = exported
+    ckpt_meta = read_checkpoint(tiny_checkpoint)["meta"]
+    onnx_side, mnn_side = read_sidecar(out / "model.onnx"), read_sidecar(out / "model.mnn")
+    assert get_onnx_meta(out / "model.onnx") == onnx_side  # inside == beside, metrics included
+    assert mnn_meta(out / "model.mnn") == mnn_side
+    for meta in (onnx_side, mnn_side):
+        for key in ("format", "scheme", "num_points", "input", "crop", "output"):
+            assert meta[key] == ckpt_meta[key]
+    assert (onnx_side["runtime"], mnn_side["runtime"], read_sidecar(out / "model.w8.mnn")["precision"]) == (
+        "ort",
+        "mnn",
+        "w8",
+    )
+    graph = onnx.load(str(out / "model.onnx")).graph
+    assert graph.input[0].name == "input" and graph.output[0].name == "landmarks"
+    dims = [d.dim_value for d in graph.output[0].type.tensor_type.shape.dim]
+    assert dims == [1, 98, 2]
+
+
+def test_eval_of_exported_files_matches_sidecar(exported, sample_root, tmp_path):
+    out, _ = exported
+    for name in ("model.onnx", "model.mnn"):
+        res = CliRunner().invoke(
+            app,
+            ["eval", "--checkpoint", str(out / name), "--data", str(sample_root), "--json", str(tmp_path / "s.json")],
+        )
+        assert res.exit_code == 0, res.output
+        nme = json.loads((tmp_path / "s.json").read_text())["scores"]["all"]["nme"]
+        assert nme == pytest.approx(read_sidecar(out / name)["metrics"]["nme"], abs=1e-6)
+
+
+def test_broken_fp32_export_fails_loudly(tiny_checkpoint, sample_root, tmp_path, monkeypatch):
+    """A graph that differs from the PyTorch model must not survive the parity check."""
+    import lmk.export.exporter as exporter
+
+    real = exporter.export_onnx
+
+    def wrong_export(model, path, size, meta):
+        with torch.no_grad():
+            model.head.fc.bias += 0.01  # 1 % of the crop side: a silent half-pixel-scale slip
+        return real(model, path, size, meta)
+
+    monkeypatch.setattr(exporter, "export_onnx", wrong_export)
+    res = CliRunner().invoke(
+        app, ["export", "--checkpoint", str(tiny_checkpoint), "--out", str(tmp_path), "--data", str(sample_root)]
+    )
+    assert res.exit_code == 2 and "fp32 parity broken" in res.output and "file removed" in res.output
+    assert not (tmp_path / "model.onnx").exists() and not (tmp_path / "model.onnx.json").exists()
+
+
+def test_converter_crash_is_one_clear_error(tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"\x08\x07garbage")
+    with pytest.raises(ConversionError, match=f"{bad}: MNN converter failed"):
+        convert_to_mnn(bad, tmp_path / "bad.mnn", {})
+    assert list(tmp_path.iterdir()) == [bad]  # nothing half-written
+
+
+def test_bad_model_files(tmp_path, sample_root):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not onnx")
+    res = CliRunner().invoke(app, ["eval", "--checkpoint", str(bad), "--data", str(sample_root)])
+    assert res.exit_code == 2 and f"{bad}: ONNX Runtime cannot load" in res.output
+    res = CliRunner().invoke(app, ["eval", "--checkpoint", str(tmp_path / "x.mnn"), "--data", str(sample_root)])
+    assert res.exit_code == 2 and "x.mnn: MNN file not found" in res.output
+    res = CliRunner().invoke(app, ["export", "--checkpoint", str(tmp_path / "x.pt"), "--data", str(sample_root)])
+    assert res.exit_code == 2 and "x.pt: checkpoint not found" in res.output
+
+
+def test_wrong_input_size_is_named(exported):
+    from lmk.runtime.ort_runner import load_ort_runner
+
+    run, _ = load_ort_runner(exported[0] / "model.onnx")
+    with pytest.raises(ValueError, match="model.onnx: input is 3x32x32, the model takes 3x64x64"):
+        run(np.zeros((1, 3, 32, 32), np.float32))

@@ -1,0 +1,100 @@
+"""`lmk quantize` for the three runtimes on a tiny model, calibration determinism, bad input."""
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from lmk.cli import app
+from lmk.meta import read_sidecar
+from lmk.quantize.calib import calibration_inputs, calibration_records
+
+SPEC = {"size": 64, "box": "wflw_rect", "enlarge": 1.2, "scale": 255.0, "mean": (0.5,) * 3, "std": (0.5,) * 3}
+
+
+def test_calibration_is_seeded_and_repeatable(sample_root):
+    a = calibration_records("wflw_train", sample_root, 8, seed=0)
+    b = calibration_records("wflw_train", sample_root, 8, seed=0)
+    c = calibration_records("wflw_train", sample_root, 8, seed=1)
+    assert [r.source for r in a] == [r.source for r in b] != [r.source for r in c]
+    np.testing.assert_array_equal(calibration_inputs(a, SPEC), calibration_inputs(b, SPEC))
+    assert calibration_inputs(a, SPEC).shape == (8, 3, 64, 64)
+
+
+def test_calibration_from_a_folder_of_crops(tmp_path):
+    import cv2
+
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), np.full((64, 64, 3), 40 * i, np.uint8))
+    x = calibration_inputs(calibration_records(str(tmp_path), tmp_path, 10), SPEC)
+    assert x.shape == (3, 3, 64, 64)
+    np.testing.assert_allclose(x[1, 0], (40 / 255 - 0.5) / 0.5, atol=1e-6)
+
+
+def test_empty_calibration_source_is_an_error(tmp_path, tiny_checkpoint, sample_root):
+    res = CliRunner().invoke(
+        app,
+        [
+            "quantize",
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--calib",
+            str(tmp_path),
+            "--data",
+            str(sample_root),
+            "--out",
+            str(tmp_path / "q"),
+        ],
+    )
+    assert res.exit_code == 2 and f"{tmp_path}: no calibration images found" in res.output
+    assert not list((tmp_path / "q").glob("*int8*"))
+
+
+@pytest.mark.parametrize("runtime, suffix", [("ort", "onnx"), ("torch", "pt2"), ("mnn", "mnn")])
+def test_quantize_runtime(runtime, suffix, tiny_checkpoint, sample_root, tmp_path):
+    res = CliRunner().invoke(
+        app,
+        [
+            "quantize",
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--runtime",
+            runtime,
+            "--data",
+            str(sample_root),
+            "--num-calib",
+            "8",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    path = tmp_path / f"model.int8.{suffix}"
+    meta = read_sidecar(path)
+    assert meta["precision"] == "int8" and meta["runtime"] == runtime
+    m = meta["metrics"]
+    assert m["faces"] == 20 and m["calibration"] == {"source": "wflw_train", "faces": 8, "seed": 0}
+    assert np.isfinite(m["nme"]) and np.isfinite(m["delta_nme"])  # the ΔNME limits are checked in benchmarks/
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporaries left
+    if runtime == "ort":
+        assert len(m["variants_tried"]) >= 5 and m["variant"]["name"]
+        assert path.stat().st_size < 0.3 * (tmp_path / "model.onnx").stat().st_size
+        from lmk.runtime.ort_runner import load_ort_runner
+
+        x = calibration_inputs(calibration_records("wflw_test", sample_root, 6), SPEC)
+        diff = np.abs(load_ort_runner(path)[0](x) - load_ort_runner(tmp_path / "model.onnx")[0](x))
+        assert diff.mean() < 0.03, diff.mean()
+    if runtime == "mnn":
+        from lmk.runtime.mnn_runner import load_mnn_runner, mnn_meta
+
+        assert mnn_meta(path) == meta  # stamped inside too
+        x = calibration_inputs(calibration_records("wflw_test", sample_root, 6), SPEC)
+        diff = np.abs(load_mnn_runner(path)[0](x) - load_mnn_runner(tmp_path / "model.mnn")[0](x))
+        assert diff.mean() < 0.03, diff.mean()  # the same model, within a few % of the crop side
+        assert path.stat().st_size < 0.35 * (tmp_path / "model.mnn").stat().st_size
+    if runtime == "torch":
+        from lmk.quantize.torch_quant import load_pt2
+        from lmk.runtime.torch_runner import torch_runner
+
+        module, inner = load_pt2(path)
+        assert inner == meta
+        assert torch_runner(module)(np.zeros((1, 3, 64, 64), np.float32)).shape == (1, 98, 2)  # static batch 1
