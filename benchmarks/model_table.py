@@ -26,8 +26,14 @@ from lmk.runtime.torch_runner import torch_runner
 def describe(cfg: dict) -> dict:
     pre = "ImageNet" if cfg.get("pretrained") and cfg.get("backbone") == "efficientnet_lite0" else "scratch"
     extra = " + 300-W (68 pts)" if cfg.get("extra_300w") else ""
-    return {"architecture": cfg.get("backbone"), "head": cfg.get("head"), "pretraining": pre,
-            "loss": cfg.get("loss"), "epochs": cfg.get("epochs"), "train_data": f"WFLW-mini train{extra}"}
+    return {
+        "architecture": cfg.get("backbone"),
+        "head": cfg.get("head"),
+        "pretraining": pre,
+        "loss": cfg.get("loss"),
+        "epochs": cfg.get("epochs"),
+        "train_data": f"WFLW-mini train{extra}",
+    }
 
 
 def main() -> None:
@@ -46,21 +52,35 @@ def main() -> None:
         pred = predict_records(records, torch_runner(model), spec, batch_size=16)
         scores, nme_i = evaluate_predictions(records, pred)
         s = scores["all"]
-        row = {"checkpoint": str(ckpt), **describe(blob["config"]), "input": spec["size"],
-               "nme": round(s.nme, 3), "fr": round(s.fr, 2), "auc": round(s.auc, 4), "faces": s.faces,
-               "params_M": round(count_params(model) / 1e6, 2), "gflops": round(count_gflops(model, spec["size"]), 2),
-               "val_nme": (blob["meta"]["metrics"].get("val") or {}).get("nme")}
+        row = {
+            "checkpoint": str(ckpt),
+            **describe(blob["config"]),
+            "input": spec["size"],
+            "nme": round(s.nme, 3),
+            "fr": round(s.fr, 2),
+            "auc": round(s.auc, 4),
+            "faces": s.faces,
+            "params_M": round(count_params(model) / 1e6, 2),
+            "gflops": round(count_gflops(model, spec["size"]), 2),
+            "val_nme": (blob["meta"]["metrics"].get("val") or {}).get("nme"),
+        }
         rows.append(row)
         curves[f"{row['architecture']}-{row['head']}"] = nme_i
         print(json.dumps(row))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_json(args.out.with_suffix(".json"), {"dataset": f"{args.data.name}/{args.split}", "flip_test": False,
-                                                "precision": "fp32", "rows": rows})
-    head = "| architecture | head | pretraining | loss | train data | NME % | FR@0.1 % | AUC@0.1 | params (M) | GFLOPs |"
+    write_json(
+        args.out.with_suffix(".json"),
+        {"dataset": f"{args.data.name}/{args.split}", "flip_test": False, "precision": "fp32", "rows": rows},
+    )
+    head = (
+        "| architecture | head | pretraining | loss | train data | NME % | FR@0.1 % | AUC@0.1 | params (M) | GFLOPs |"
+    )
     lines = [head, "|" + "---|" * 10]
     for r in rows:
-        lines.append(f"| {r['architecture']} | {r['head']} | {r['pretraining']} | {r['loss']} | {r['train_data']} | "
-                     f"{r['nme']:.2f} | {r['fr']:.2f} | {r['auc']:.4f} | {r['params_M']} | {r['gflops']} |")
+        lines.append(
+            f"| {r['architecture']} | {r['head']} | {r['pretraining']} | {r['loss']} | {r['train_data']} | "
+            f"{r['nme']:.2f} | {r['fr']:.2f} | {r['auc']:.4f} | {r['params_M']} | {r['gflops']} |"
+        )
     args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     save_ced_plot(args.out.with_name(args.out.name + "_ced.png"), curves)
 

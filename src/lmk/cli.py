@@ -219,6 +219,32 @@ def quantize(
         typer.echo(f"{path:<48}{m['nme']:>8.3f}{m.get('delta_nme', 0.0):>+8.3f}{m['fr']:>7.2f}{m['auc']:>8.4f}")
 
 
+@app.command()
+def pipeline(
+    checkpoint: Path = typer.Option(None, help="checkpoint (.pt); default: the shipped model"),
+    data: Path = typer.Option(SAMPLE_DATA, help="WFLW root: calibration (train) and scoring (test) faces"),
+    out: Path = typer.Option(Path("runs/pipeline"), help="output folder"),
+    num_calib: int = typer.Option(128, help="calibration faces"),
+    keep_float: int = typer.Option(3, help="also an MNN int8 file with K sensitive layers in float (0: skip)"),
+) -> None:
+    """Export + int8 for every runtime + one accuracy/size table (OUT/summary.md)."""
+    from lmk.data.readers import DataError
+    from lmk.export.mnn_convert import ConversionError
+    from lmk.export.parity import ParityError
+    from lmk.meta import MetadataError
+    from lmk.pipeline import markdown_table, run_pipeline
+    from lmk.weights import default_checkpoint
+
+    checkpoint = checkpoint or default_checkpoint()
+    try:
+        result = run_pipeline(checkpoint, data, out, num_calib, keep_float, log=typer.echo)
+    except (DataError, MetadataError, ConversionError, ParityError, ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    typer.echo(f"{checkpoint} on {result['dataset']} (fp32 reference = PyTorch, flip test off)")
+    typer.echo(markdown_table(result["rows"]))
+    typer.echo(f"wrote {out / 'summary.md'}")
+
+
 def _map():
     from lmk.schemes import MAP_98_TO_68
 

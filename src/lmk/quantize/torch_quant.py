@@ -38,8 +38,22 @@ def quantize_pt2e(model: torch.nn.Module, inputs: np.ndarray) -> torch.nn.Module
     from torchao.quantization.pt2e import allow_exported_model_train_eval
 
     converted = convert_pt2e(prepared)
+    drop_dead_float_weights(converted)
     allow_exported_model_train_eval(converted)  # runners call .eval()
     return converted
+
+
+def drop_dead_float_weights(module: torch.fx.GraphModule) -> None:
+    """convert_pt2e folds weights into int8 constants but leaves the float originals attached
+    (unused): without this the saved int8 file is larger than the fp32 one."""
+    for node in list(module.graph.nodes):
+        if node.op == "get_attr" and not node.users:
+            module.graph.erase_node(node)
+    module.recompile()
+    used = {node.target for node in module.graph.nodes if node.op == "get_attr"}
+    for name in [k for k in module.state_dict() if k not in used]:
+        owner, _, attr = name.rpartition(".")
+        delattr(module.get_submodule(owner) if owner else module, attr)
 
 
 def save_pt2(module: torch.nn.Module, path: Path, input_size: int, meta: dict) -> Path:
@@ -47,6 +61,10 @@ def save_pt2(module: torch.nn.Module, path: Path, input_size: int, meta: dict) -
     path = Path(path)
     example = (torch.zeros(1, 3, input_size, input_size),)
     program = torch.export.export(module, example)
+    for node in program.graph.nodes:  # debugging metadata and the example input: ~25 % of the file
+        for key in ("stack_trace", "from_node", "nn_module_stack", "source_fn_stack"):
+            node.meta.pop(key, None)
+    program._example_inputs = None
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -58,10 +76,10 @@ def save_pt2(module: torch.nn.Module, path: Path, input_size: int, meta: dict) -
 
 
 def load_pt2(path: Path) -> tuple[torch.nn.Module, dict]:
+    from torchao.quantization.pt2e import allow_exported_model_train_eval  # registers the q/dq ops
+
     extra = {META_KEY: ""}
     program = torch.export.load(str(path), extra_files=extra)
-    from torchao.quantization.pt2e import allow_exported_model_train_eval
-
     module = program.module()
     allow_exported_model_train_eval(module)
     return module, json.loads(extra[META_KEY])

@@ -1,0 +1,95 @@
+"""The whole deployment path for one checkpoint: export (ONNX, MNN fp32/fp16/w8), int8 for torch,
+ORT and MNN (plus an MNN file with the most sensitive layers kept in float), and one table of
+bytes / NME / FR / AUC / ΔNME built from the sidecars (each holds what that very file scored).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lmk.export.exporter import export_checkpoint
+from lmk.meta import read_sidecar, write_json
+from lmk.quantize.run import quantize_checkpoint
+
+
+def run_pipeline(checkpoint: Path, data: Path, out: Path, num_calib: int = 128, keep_float: int = 3, log=print) -> dict:
+    """Write every artifact under `out`; returns {"rows": [...], "details": {...}}."""
+    name = checkpoint.stem
+    log("== export: ONNX + MNN fp32 / fp16 / w8")
+    ref = export_checkpoint(checkpoint, "mnn", out, data, "test", ("fp32", "fp16", "w8"), name).reference
+    for runtime in ("ort", "torch", "mnn"):
+        log(f"== int8: {runtime}")
+        quantize_checkpoint(checkpoint, runtime, "wflw_train", data, out, num_calib, analyze=runtime == "ort", log=log)
+    if keep_float:
+        log(f"== int8: mnn, {keep_float} most sensitive layers in float")
+        quantize_checkpoint(
+            checkpoint, "mnn", "wflw_train", data, out / "mixed", num_calib, keep_float=keep_float, log=log
+        )
+    files = [
+        ("ONNX fp32", out / f"{name}.onnx"),
+        ("MNN fp32", out / f"{name}.mnn"),
+        ("MNN fp16 weights", out / f"{name}.fp16.mnn"),
+        ("MNN w8 (int8 weights)", out / f"{name}.w8.mnn"),
+        ("ORT int8 (QDQ)", out / f"{name}.int8.onnx"),
+        ("torch int8 (PT2E)", out / f"{name}.int8.pt2"),
+        ("MNN int8 (EMA)", out / f"{name}.int8.mnn"),
+    ]
+    if keep_float:
+        files.append((f"MNN int8, {keep_float} layers float", out / "mixed" / f"{name}.int8.mnn"))
+    fp32_bytes = files[0][1].stat().st_size
+    rows = [
+        {
+            "file": f"PyTorch checkpoint ({checkpoint.name})",
+            "path": str(checkpoint),
+            "runtime": "torch",
+            "precision": "fp32 (fp16 storage)",
+            "bytes": checkpoint.stat().st_size,
+            "size_vs_fp32": round(checkpoint.stat().st_size / fp32_bytes, 3),
+            "nme": ref["nme"],
+            "fr": ref["fr"],
+            "auc": ref["auc"],
+            "delta_nme": 0.0,
+        }
+    ]
+    details = {}
+    for label, path in files:
+        meta = read_sidecar(path)
+        m = meta["metrics"]
+        rows.append(
+            {
+                "file": label,
+                "path": str(path),
+                "runtime": meta["runtime"],
+                "precision": meta["precision"],
+                "bytes": path.stat().st_size,
+                "size_vs_fp32": round(path.stat().st_size / fp32_bytes, 3),
+                "nme": m["nme"],
+                "fr": m["fr"],
+                "auc": m["auc"],
+                "delta_nme": m["nme"] - ref["nme"],
+            }
+        )
+        details[label] = {k: m[k] for k in ("variant", "kept_in_float", "method", "calibration") if k in m}
+    result = {
+        "checkpoint": str(checkpoint),
+        "dataset": ref["dataset"],
+        "flip_test": False,
+        "rows": rows,
+        "details": details,
+    }
+    write_json(out / "summary.json", result)
+    (out / "summary.md").write_text(markdown_table(rows))
+    return result
+
+
+def markdown_table(rows: list[dict]) -> str:
+    lines = [
+        "| file | runtime | precision | bytes | size / ONNX fp32 | NME % | FR@0.1 % | AUC@0.1 | ΔNME |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['file']} | {r['runtime']} | {r['precision']} | {r['bytes']:,} | {r['size_vs_fp32']:.2f} | "
+            f"{r['nme']:.3f} | {r['fr']:.2f} | {r['auc']:.4f} | {r['delta_nme']:+.3f} |"
+        )
+    return "\n".join(lines) + "\n"
