@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -18,6 +19,20 @@ SAMPLE_DATA = Path("samples/wflw-sample")  # in the repo: the default run works 
 def fail(msg: str) -> None:
     typer.secho(f"error: {msg}", fg="red", err=True)
     raise typer.Exit(2)
+
+
+@contextmanager
+def user_errors():
+    """Bad input (files, data, metadata, converters) -> one clear line on stderr and exit 2."""
+    from lmk.data.readers import DataError
+    from lmk.export.mnn_convert import ConversionError
+    from lmk.export.parity import ParityError
+    from lmk.meta import MetadataError
+
+    try:
+        yield
+    except (DataError, MetadataError, ConversionError, ParityError, ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
 
 
 @app.command()
@@ -46,7 +61,6 @@ def train(
     resume: Path | None = typer.Option(None, help="continue from a last.pt"),
 ) -> None:
     """Train a model; writes OUT/model.pt with config, metadata and metrics."""
-    from lmk.data.readers import DataError
     from lmk.training.config import TrainConfig
     from lmk.training.engine import fit
 
@@ -75,10 +89,8 @@ def train(
         workers=workers,
         test_split=test_split,
     )
-    try:
+    with user_errors():
         path = fit(cfg, resume=str(resume) if resume else None, log=typer.echo)
-    except (DataError, ValueError, FileNotFoundError) as exc:
-        fail(str(exc))
     typer.echo(f"wrote {path}")
 
 
@@ -112,20 +124,18 @@ def eval_cmd(
     ced_plot: Path | None = typer.Option(None, help="write the CED curve as PNG"),
 ) -> None:
     """Score a model with the PROTOCOL.md metrics, overall and per attribute."""
-    from lmk.data.readers import DataError, read_dataset
+    from lmk.data.readers import read_dataset
     from lmk.evaluation import evaluate_predictions, format_table, save_ced_plot, write_predictions
-    from lmk.meta import MetadataError, input_spec_from_meta, write_json
+    from lmk.meta import input_spec_from_meta, write_json
     from lmk.predict import predict_records
     from lmk.weights import default_checkpoint
 
     checkpoint = checkpoint or default_checkpoint()
-    try:
+    with user_errors():
         records = read_dataset(data, dataset, split)
         runner, meta = load_runner(checkpoint)
         spec = input_spec_from_meta(meta)
         pred = predict_records(records, runner, spec, flip_test=flip_test)
-    except (DataError, MetadataError, ValueError, FileNotFoundError) as exc:
-        fail(str(exc))
     scores, nme_i = evaluate_predictions(records, pred)
     name = f"{data.name}/{split}" if dataset == "wflw" else data.name
     typer.echo(f"{checkpoint} on {name} ({len(records)} faces, flip test {'on' if flip_test else 'off'})")
@@ -158,18 +168,12 @@ def export(
     split: str = "test",
 ) -> None:
     """Export to ONNX / MNN with metadata and a parity check against PyTorch after every step."""
-    from lmk.data.readers import DataError
     from lmk.export.exporter import export_checkpoint
-    from lmk.export.mnn_convert import ConversionError
-    from lmk.export.parity import ParityError
-    from lmk.meta import MetadataError
     from lmk.weights import default_checkpoint
 
     checkpoint = checkpoint or default_checkpoint()
-    try:
+    with user_errors():
         report = export_checkpoint(checkpoint, to, out, data, split, tuple(p.strip() for p in precision.split(",")))
-    except (DataError, MetadataError, ConversionError, ParityError, ValueError, FileNotFoundError) as exc:
-        fail(str(exc))
     typer.echo(f"{'file':<44}{'max|diff|':>11}{'NME %':>8}{'dNME':>8}{'FR %':>7}{'AUC':>8}")
     for path, m in [(f"{checkpoint.name} (torch)", report.reference), *report.files.items()]:
         cols = f"{m['max_abs_diff']:>11.2e}{m['nme']:>8.3f}{m['delta_nme']:>+8.3f}{m['fr']:>7.2f}{m['auc']:>8.4f}"
@@ -190,15 +194,11 @@ def quantize(
     out: Path = typer.Option(Path("runs/quantize"), help="output folder"),
 ) -> None:
     """int8 for one runtime; every file gets its own measured NME/FR/AUC in its sidecar."""
-    from lmk.data.readers import DataError
-    from lmk.export.mnn_convert import ConversionError
-    from lmk.export.parity import ParityError
-    from lmk.meta import MetadataError
     from lmk.quantize.run import quantize_checkpoint
     from lmk.weights import default_checkpoint
 
     checkpoint = checkpoint or default_checkpoint()
-    try:
+    with user_errors():
         results = quantize_checkpoint(
             checkpoint,
             runtime,
@@ -212,8 +212,6 @@ def quantize(
             keep_float=keep_float,
             log=typer.echo,
         )
-    except (DataError, MetadataError, ConversionError, ParityError, ValueError, FileNotFoundError) as exc:
-        fail(str(exc))
     typer.echo(f"{'file':<48}{'NME %':>8}{'dNME':>8}{'FR %':>7}{'AUC':>8}")
     for path, m in results.items():
         typer.echo(f"{path:<48}{m['nme']:>8.3f}{m.get('delta_nme', 0.0):>+8.3f}{m['fr']:>7.2f}{m['auc']:>8.4f}")
@@ -228,18 +226,12 @@ def pipeline(
     keep_float: int = typer.Option(3, help="also an MNN int8 file with K sensitive layers in float (0: skip)"),
 ) -> None:
     """Export + int8 for every runtime + one accuracy/size table (OUT/summary.md)."""
-    from lmk.data.readers import DataError
-    from lmk.export.mnn_convert import ConversionError
-    from lmk.export.parity import ParityError
-    from lmk.meta import MetadataError
     from lmk.pipeline import markdown_table, run_pipeline
     from lmk.weights import default_checkpoint
 
     checkpoint = checkpoint or default_checkpoint()
-    try:
+    with user_errors():
         result = run_pipeline(checkpoint, data, out, num_calib, keep_float, log=typer.echo)
-    except (DataError, MetadataError, ConversionError, ParityError, ValueError, FileNotFoundError) as exc:
-        fail(str(exc))
     typer.echo(f"{checkpoint} on {result['dataset']} (fp32 reference = PyTorch, flip test off)")
     typer.echo(markdown_table(result["rows"]))
     typer.echo(f"wrote {out / 'summary.md'}")
