@@ -21,9 +21,11 @@ SELECTION_FACES = 64
 
 
 def selection_records(data: Path, calib: list, seed: int) -> list:
-    """Train faces not used for calibration: variants are chosen here, never on the test split."""
+    """Train faces not used for calibration: variants are chosen here, never on the test split.
+    When calibration took every train face (a tiny set), the selection reuses them."""
     used = {(str(r.image_path), r.source) for r in calib if hasattr(r, "source")}
-    pool = [r for r in read_wflw(data, "train") if (str(r.image_path), r.source) not in used]
+    train = read_wflw(data, "train")
+    pool = [r for r in train if (str(r.image_path), r.source) not in used] or train
     rng = np.random.default_rng(seed + 1)
     return [pool[i] for i in sorted(rng.choice(len(pool), size=min(SELECTION_FACES, len(pool)), replace=False))]
 
@@ -109,14 +111,17 @@ def quantize_checkpoint(
             log(f"kept in float: {', '.join(keep)}")
 
     if runtime == "ort":
-        from lmk.quantize.ort_quant import default_variants, preprocess, search
+        from lmk.quantize.ort_quant import OrtVariant, default_variants, preprocess, search
         from lmk.runtime.ort_runner import load_ort_runner
 
         pre = preprocess(fp32_onnx, out / f".{name}.pre.onnx")
         sel = selection_records(data, calib_items, seed)
-        log(f"searching ORT variants (selection: {len(sel)} held-out train faces)")
+        log(f"searching ORT variants (selection: {len(sel)} train faces)")
+        variants = default_variants(fp32_onnx)
+        if keep:
+            variants.append(OrtVariant(f"per_channel_minmax_keep{len(keep)}", keep_float=keep))
         variant, path, tried = search(
-            pre, out, inputs, default_variants(fp32_onnx), lambda p: nme_of(load_ort_runner(p)[0], sel, spec), log=log
+            pre, out, inputs, variants, lambda p: nme_of(load_ort_runner(p)[0], sel, spec), log=log
         )
         final = out / f"{name}.int8.onnx"
         from lmk.export.onnx_export import rewrite_onnx_meta
