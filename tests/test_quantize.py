@@ -98,3 +98,35 @@ def test_quantize_runtime(runtime, suffix, tiny_checkpoint, sample_root, tmp_pat
         module, inner = load_pt2(path)
         assert inner == meta
         assert torch_runner(module)(np.zeros((1, 3, 64, 64), np.float32)).shape == (1, 98, 2)  # static batch 1
+
+
+def test_sensitivity_report_and_mixed_precision(tiny_checkpoint, sample_root, tmp_path):
+    import json
+
+    res = CliRunner().invoke(
+        app,
+        [
+            "quantize",
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--runtime",
+            "ort",
+            "--data",
+            str(sample_root),
+            "--num-calib",
+            "8",
+            "--analyze",
+            "--keep-float",
+            "2",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    layers = json.loads((tmp_path / "model.sensitivity.json").read_text())["layers"]
+    sqnr = [r["sqnr_own_db"] for r in layers]
+    assert len(layers) > 10 and sqnr == sorted(sqnr)  # most sensitive first
+    assert "| 1 |" in (tmp_path / "model.sensitivity.md").read_text()
+    tried = read_sidecar(tmp_path / "model.int8.onnx")["metrics"]["variants_tried"]
+    mixed = [v for v in tried if v["name"] == "per_channel_minmax_keep2"]
+    assert len(mixed) == 1 and len(mixed[0]["keep_float"]) == 2 and "selection_nme" in mixed[0]

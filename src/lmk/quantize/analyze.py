@@ -15,13 +15,19 @@ import onnx
 from onnxruntime.quantization.qdq_loss_debug import (
     collect_activations,
     compute_activation_error,
-    compute_weight_error,
     create_activation_matching,
     create_weight_matching,
     modify_model_output_intermediate_tensors,
 )
 
 from lmk.quantize.ort_quant import CropReader
+
+
+def sqnr_db(x, y) -> float:
+    """Signal-to-quantization-noise ratio in dB (ORT's own helper fails on scalar weights)."""
+    x, y = np.asarray(x, np.float64).ravel(), np.asarray(y, np.float64).ravel()
+    noise = np.sum((x - y) ** 2)
+    return float("inf") if noise == 0 else float(10 * np.log10(np.sum(x**2) / noise))
 
 
 def producers(model_path: Path) -> dict[str, tuple[str, str]]:
@@ -42,7 +48,10 @@ def sensitivity(float_path: Path, qdq_path: Path, inputs: np.ndarray) -> list[di
         f_act = collect_activations(str(f_aug), CropReader(inputs))
         q_act = collect_activations(str(q_aug), CropReader(inputs))
     errors = compute_activation_error(create_activation_matching(q_act, f_act))
-    weights = compute_weight_error(create_weight_matching(str(float_path), str(qdq_path)))
+    weights = {
+        name: sqnr_db(m["float"], m["dequantized"])
+        for name, m in create_weight_matching(str(float_path), str(qdq_path)).items()
+    }
     made_by = producers(float_path)
     weight_of = {}
     for node in onnx.load(str(float_path)).graph.node:
