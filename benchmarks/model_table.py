@@ -21,18 +21,24 @@ from lmk.meta import input_spec_from_meta, write_json
 from lmk.model_stats import count_gflops, count_params
 from lmk.predict import predict_records
 from lmk.runtime.torch_runner import torch_runner
+from lmk.training.engine import split_by_image
 
 
-def describe(cfg: dict) -> dict:
+def describe(cfg: dict, data: Path) -> dict:
+    """What a checkpoint was trained on and how, from its stored config."""
     pre = "ImageNet" if cfg.get("pretrained") and cfg.get("backbone") == "efficientnet_lite0" else "scratch"
-    extra = " + 300-W (68 pts)" if cfg.get("extra_300w") else ""
+    train, _ = split_by_image(read_wflw(data, "train"), cfg.get("val_fraction", 0.0), cfg.get("seed", 0))
+    extra = " + 300-W (1,207 faces, 68 pts)" if cfg.get("extra_300w") else ""
+    frozen = cfg.get("freeze_blocks", -1)
+    recipe = f"{cfg.get('loss')}, {cfg.get('optimizer')}, {cfg.get('epochs')} ep" + (
+        f", stem+{frozen} blocks frozen" if frozen >= 0 else ""
+    )
     return {
         "architecture": cfg.get("backbone"),
         "head": cfg.get("head"),
         "pretraining": pre,
-        "loss": cfg.get("loss"),
-        "epochs": cfg.get("epochs"),
-        "train_data": f"WFLW-mini train{extra}",
+        "recipe": recipe,
+        "train_data": f"WFLW-mini train ({len(train)} faces){extra}",
     }
 
 
@@ -54,7 +60,7 @@ def main() -> None:
         s = scores["all"]
         row = {
             "checkpoint": str(ckpt),
-            **describe(blob["config"]),
+            **describe(blob["config"], args.data),
             "input": spec["size"],
             "nme": round(s.nme, 3),
             "fr": round(s.fr, 2),
@@ -73,12 +79,12 @@ def main() -> None:
         {"dataset": f"{args.data.name}/{args.split}", "flip_test": False, "precision": "fp32", "rows": rows},
     )
     head = (
-        "| architecture | head | pretraining | loss | train data | NME % | FR@0.1 % | AUC@0.1 | params (M) | GFLOPs |"
+        "| architecture | head | pretraining | recipe | train data | NME % | FR@0.1 % | AUC@0.1 | params (M) | GFLOPs |"
     )
     lines = [head, "|" + "---|" * 10]
     for r in rows:
         lines.append(
-            f"| {r['architecture']} | {r['head']} | {r['pretraining']} | {r['loss']} | {r['train_data']} | "
+            f"| {r['architecture']} | {r['head']} | {r['pretraining']} | {r['recipe']} | {r['train_data']} | "
             f"{r['nme']:.2f} | {r['fr']:.2f} | {r['auc']:.4f} | {r['params_M']} | {r['gflops']} |"
         )
     args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
