@@ -1,0 +1,62 @@
+"""The shipped model is what the README says it is; `lmk pipeline` runs end to end."""
+
+import json
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from lmk.checkpoint import load_model, read_checkpoint
+from lmk.cli import app
+from lmk.weights import default_checkpoint
+
+
+def test_shipped_checkpoint_is_complete():
+    path = default_checkpoint()
+    assert path.is_file() and path.stat().st_size <= 25 * 2**20
+    blob = read_checkpoint(path)
+    assert all(v.dtype in (torch.float16, torch.int64) for v in blob["state_dict"].values())
+    meta = blob["meta"]
+    assert meta["train_command"].startswith("lmk train ")
+    assert meta["metrics"]["dataset"] == "wflw-mini/test" and meta["metrics"]["flip_test"] is False
+    assert blob["config"]["backbone"] == blob["model"]["backbone"]
+    model, _ = load_model(path)
+    assert model(torch.zeros(1, 3, 256, 256)).shape == (1, 98, 2)
+
+
+def test_shipped_metrics_are_reproduced(shared_data, tmp_path):
+    """Its stored test NME is what `lmk eval` measures now (to 0.01 NME points)."""
+    res = CliRunner().invoke(
+        app, ["eval", "--data", str(shared_data / "wflw-mini"), "--json", str(tmp_path / "s.json")]
+    )
+    assert res.exit_code == 0, res.output
+    measured = json.loads((tmp_path / "s.json").read_text())["scores"]["all"]
+    stored = read_checkpoint(default_checkpoint())["meta"]["metrics"]
+    assert measured["faces"] == 161
+    assert measured["nme"] == pytest.approx(stored["nme"], abs=0.01)
+    assert measured["auc"] == pytest.approx(stored["auc"], abs=1e-4)
+
+
+def test_pipeline_end_to_end(tiny_checkpoint, sample_root, tmp_path):
+    res = CliRunner().invoke(
+        app,
+        [
+            "pipeline",
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--data",
+            str(sample_root),
+            "--num-calib",
+            "8",
+            "--keep-float",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    rows = json.loads((tmp_path / "summary.json").read_text())["rows"]
+    assert len(rows) == 9 and rows[0]["runtime"] == "torch"
+    assert {r["precision"] for r in rows[1:]} == {"fp32", "fp16", "w8", "int8"}
+    assert all(r["nme"] > 0 for r in rows)
+    assert "ORT int8 (QDQ)" in (tmp_path / "summary.md").read_text()
