@@ -56,7 +56,7 @@ def test_pipeline_end_to_end(tiny_checkpoint, sample_root, tmp_path):
     )
     assert res.exit_code == 0, res.output
     rows = json.loads((tmp_path / "summary.json").read_text())["rows"]
-    assert len(rows) == 9 and rows[0]["runtime"] == "torch"
+    assert len(rows) == 8 and rows[0]["runtime"] == "torch"
     assert {r["precision"] for r in rows[1:]} == {"fp32", "fp16", "w8", "int8"}
     assert all(r["nme"] > 0 for r in rows)
     assert "ORT int8 (QDQ)" in (tmp_path / "summary.md").read_text()

@@ -190,7 +190,9 @@ def quantize(
     seed: int = 0,
     mnn_method: str = typer.Option("EMA", help="MNN feature quantization: EMA | KL | ADMM"),
     analyze: bool = typer.Option(False, "--analyze", help="write a per-layer sensitivity report"),
-    keep_float: int = typer.Option(0, help="mixed precision: keep the K most sensitive layers in float"),
+    keep_float: int = typer.Option(
+        0, help="ORT mixed precision: also try keeping the K most sensitive layers in float"
+    ),
     out: Path = typer.Option(Path("runs/quantize"), help="output folder"),
 ) -> None:
     """int8 for one runtime; every file gets its own measured NME/FR/AUC in its sidecar."""
@@ -223,7 +225,7 @@ def pipeline(
     data: Path = typer.Option(SAMPLE_DATA, help="WFLW root: calibration (train) and scoring (test) faces"),
     out: Path = typer.Option(Path("runs/pipeline"), help="output folder"),
     num_calib: int = typer.Option(128, help="calibration faces"),
-    keep_float: int = typer.Option(3, help="also an MNN int8 file with K sensitive layers in float (0: skip)"),
+    keep_float: int = typer.Option(3, help="ORT: also try keeping the K most sensitive layers in float (0: skip)"),
 ) -> None:
     """Export + int8 for every runtime + one accuracy/size table (OUT/summary.md)."""
     from lmk.pipeline import markdown_table, run_pipeline

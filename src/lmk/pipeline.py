@@ -1,5 +1,5 @@
 """The whole deployment path for one checkpoint: export (ONNX, MNN fp32/fp16/w8), int8 for torch,
-ORT and MNN (plus an MNN file with the most sensitive layers kept in float), and one table of
+ORT and MNN (the ORT search includes a mixed-precision variant), and one table of
 bytes / NME / FR / AUC / ΔNME built from the sidecars (each holds what that very file scored).
 """
 
@@ -13,17 +13,23 @@ from lmk.quantize.run import quantize_checkpoint
 
 
 def run_pipeline(checkpoint: Path, data: Path, out: Path, num_calib: int = 128, keep_float: int = 3, log=print) -> dict:
-    """Write every artifact under `out`; returns {"rows": [...], "details": {...}}."""
+    """Write every artifact under `out`; returns {"rows": [...], "details": {...}}.
+    `keep_float` adds an ORT variant with the K most sensitive layers in float to the search."""
     name = checkpoint.stem
     log("== export: ONNX + MNN fp32 / fp16 / w8")
     ref = export_checkpoint(checkpoint, "mnn", out, data, "test", ("fp32", "fp16", "w8"), name).reference
     for runtime in ("ort", "torch", "mnn"):
         log(f"== int8: {runtime}")
-        quantize_checkpoint(checkpoint, runtime, "wflw_train", data, out, num_calib, analyze=runtime == "ort", log=log)
-    if keep_float:
-        log(f"== int8: mnn, {keep_float} most sensitive layers in float")
         quantize_checkpoint(
-            checkpoint, "mnn", "wflw_train", data, out / "mixed", num_calib, keep_float=keep_float, log=log
+            checkpoint,
+            runtime,
+            "wflw_train",
+            data,
+            out,
+            num_calib,
+            analyze=runtime == "ort",
+            keep_float=keep_float if runtime == "ort" else 0,
+            log=log,
         )
     files = [
         ("ONNX fp32", out / f"{name}.onnx"),
@@ -34,8 +40,6 @@ def run_pipeline(checkpoint: Path, data: Path, out: Path, num_calib: int = 128, 
         ("torch int8 (PT2E)", out / f"{name}.int8.pt2"),
         ("MNN int8 (EMA)", out / f"{name}.int8.mnn"),
     ]
-    if keep_float:
-        files.append((f"MNN int8, {keep_float} layers float", out / "mixed" / f"{name}.int8.mnn"))
     fp32_bytes = files[0][1].stat().st_size
     rows = [
         {

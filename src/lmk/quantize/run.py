@@ -102,6 +102,11 @@ def quantize_checkpoint(
     meta = copy.deepcopy(base)
     meta.update(precision="int8", runtime=runtime)
     calib_info = {"calibration": {"source": calib, "faces": len(inputs), "seed": seed}}
+    if keep_float and runtime != "ort":
+        raise ValueError(
+            f"--keep-float works with --runtime ort only: MNN's skip list did not take effect with ONNX "
+            f"node or tensor names (MNN 3.6.1), and PT2E mixed precision is not wired; asked for {runtime}"
+        )
     keep: list[str] = []
     if analyze or keep_float:
         from lmk.quantize.analyze import worst_nodes
@@ -150,8 +155,8 @@ def quantize_checkpoint(
             raise ValueError("MNN calibration needs annotated faces (wflw_train, wflw_test or 300w)")
         crops = calibration_crops_uint8(calib_items, spec)
         final = out / f"{name}.int8.mnn"
-        quantize_mnn(out / f"{name}.mnn", final, crops, spec, method=mnn_method, skip=keep)
-        extra = {**calib_info, "method": mnn_method, "kept_in_float": keep}
+        quantize_mnn(out / f"{name}.mnn", final, crops, spec, method=mnn_method)
+        extra = {**calib_info, "method": mnn_method}
         results[str(final)] = score(load_mnn_runner(final, meta=meta)[0], meta, test, spec, reference, extra)
         if not stamp_metadata(final, meta, inputs[:2]):
             log(f"warning: {final}: metadata only in the sidecar (an MNN rewrite changed the outputs)")
