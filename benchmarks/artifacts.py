@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from lmk.meta import write_json
-from lmk.pipeline import markdown_table, run_pipeline
+from lmk.pipeline import markdown_table, run_pipeline, summarize
 
 
 def main() -> None:
@@ -24,8 +24,12 @@ def main() -> None:
     ap.add_argument("--report", type=Path, default=Path("benchmarks/results/artifacts"))
     ap.add_argument("--num-calib", type=int, default=128)
     ap.add_argument("--keep-float", type=int, default=3)
+    ap.add_argument("--summarize-only", action="store_true", help="rebuild the report from the files in --out")
     args = ap.parse_args()
-    result = run_pipeline(args.checkpoint, args.data, args.out, args.num_calib, args.keep_float)
+    if args.summarize_only:
+        result = summarize(args.checkpoint, args.out)
+    else:
+        result = run_pipeline(args.checkpoint, args.data, args.out, args.num_calib, args.keep_float)
     args.report.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.report.with_suffix(".json"), result)
     args.report.with_suffix(".md").write_text(markdown_table(result["rows"]))

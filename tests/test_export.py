@@ -52,6 +52,7 @@ def test_files_and_parity(exported):
             "model.fp16.mnn.json",
             "model.w8.mnn",
             "model.w8.mnn.json",
+            "model.reference.json",
         ]
     )
     for name in ("model.onnx", "model.mnn"):

@@ -5,6 +5,7 @@ bytes / NME / FR / AUC / ΔNME built from the sidecars (each holds what that ver
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from lmk.export.exporter import export_checkpoint
@@ -17,7 +18,7 @@ def run_pipeline(checkpoint: Path, data: Path, out: Path, num_calib: int = 128, 
     `keep_float` adds an ORT variant with the K most sensitive layers in float to the search."""
     name = checkpoint.stem
     log("== export: ONNX + MNN fp32 / fp16 / w8")
-    ref = export_checkpoint(checkpoint, "mnn", out, data, "test", ("fp32", "fp16", "w8"), name).reference
+    export_checkpoint(checkpoint, "mnn", out, data, "test", ("fp32", "fp16", "w8"), name)
     for runtime in ("ort", "torch", "mnn"):
         log(f"== int8: {runtime}")
         quantize_checkpoint(
@@ -31,6 +32,13 @@ def run_pipeline(checkpoint: Path, data: Path, out: Path, num_calib: int = 128, 
             keep_float=keep_float if runtime == "ort" else 0,
             log=log,
         )
+    return summarize(checkpoint, out)
+
+
+def summarize(checkpoint: Path, out: Path) -> dict:
+    """The table of every file under `out`, from the sidecars (what each file scored)."""
+    name = checkpoint.stem
+    ref = json.loads((out / f"{name}.reference.json").read_text())  # the PyTorch model's own scores
     files = [
         ("ONNX fp32", out / f"{name}.onnx"),
         ("MNN fp32", out / f"{name}.mnn"),

@@ -84,6 +84,7 @@ def export_checkpoint(
     report = ExportReport(reference=ctx["ref"].as_metrics(ctx["dataset"], ctx["ref"].nme))
     name = name or Path(checkpoint).stem
     out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / f"{name}.reference.json", {**report.reference, "checkpoint": str(checkpoint)})
 
     onnx_path = out_dir / f"{name}.onnx"
     meta = artifact_meta(blob["meta"], "fp32", "ort", sha)

@@ -104,9 +104,11 @@ def search(
     inputs: np.ndarray,
     variants: list[OrtVariant],
     score: Callable[[Path], float],
+    max_bytes: int | None = None,
     log=print,
 ) -> tuple[OrtVariant, Path, list[dict]]:
-    """Quantize every variant, score each file (lower is better), keep the best; the others are removed."""
+    """Quantize every variant, score each file (lower is better), keep the best among those within
+    `max_bytes` (the int8 size budget); the others are removed."""
     results, best = [], None
     for v in variants:
         path = out_dir / f".ort_{v.name}.onnx"
@@ -117,14 +119,18 @@ def search(
             log(f"  ort {v.name}: failed ({type(exc).__name__}: {exc})")
             results.append({**v.as_dict(), "error": str(exc)})
             continue
-        log(f"  ort {v.name}: selection NME {s:.3f}%")
-        results.append({**v.as_dict(), "selection_nme": s})
-        if best is None or s < best[0]:
+        size = path.stat().st_size
+        over = max_bytes is not None and size > max_bytes
+        log(f"  ort {v.name}: selection NME {s:.3f}%, {size:,} bytes" + (" (over the size budget)" if over else ""))
+        results.append({**v.as_dict(), "selection_nme": s, "bytes": size, "over_size_budget": over})
+        if over:
+            path.unlink(missing_ok=True)
+        elif best is None or s < best[0]:
             if best is not None:
                 best[2].unlink(missing_ok=True)
             best = (s, v, path)
         else:
             path.unlink(missing_ok=True)
     if best is None:
-        raise RuntimeError(f"{pre_path}: no ONNX Runtime int8 variant could be built")
+        raise RuntimeError(f"{pre_path}: no ONNX Runtime int8 variant could be built within the size budget")
     return best[1], best[2], results

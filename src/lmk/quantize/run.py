@@ -18,6 +18,7 @@ from lmk.predict import predict_records
 from lmk.quantize.calib import calibration_crops_uint8, calibration_inputs, calibration_records
 
 SELECTION_FACES = 64
+INT8_SIZE_BUDGET = 0.30  # an int8 file may take at most this share of the fp32 ONNX file
 
 
 def selection_records(data: Path, calib: list, seed: int) -> list:
@@ -126,7 +127,13 @@ def quantize_checkpoint(
         if keep:
             variants.append(OrtVariant(f"per_channel_minmax_keep{len(keep)}", keep_float=keep))
         variant, path, tried = search(
-            pre, out, inputs, variants, lambda p: nme_of(load_ort_runner(p)[0], sel, spec), log=log
+            pre,
+            out,
+            inputs,
+            variants,
+            lambda p: nme_of(load_ort_runner(p)[0], sel, spec),
+            max_bytes=int(INT8_SIZE_BUDGET * fp32_onnx.stat().st_size),
+            log=log,
         )
         final = out / f"{name}.int8.onnx"
         from lmk.export.onnx_export import rewrite_onnx_meta
