@@ -79,7 +79,9 @@ def worst_nodes(rows: list[dict], k: int, ops: tuple[str, ...] = ("Conv", "Gemm"
     return [r["node"] for r in rows if r["op"] in ops and r["node"]][:k]
 
 
-def report_markdown(rows: list[dict], top: int = 15) -> str:
+def report_markdown(rows: list[dict], top: int = 15, ops: tuple[str, ...] = ("Conv", "Gemm", "MatMul")) -> str:
+    """The most sensitive compute layers (all tensors are in the JSON)."""
+    rows = [r for r in rows if r["op"] in ops]
     lines = ["| # | node | op | own SQNR dB | vs float dB | weight SQNR dB |", "|---|---|---|---|---|---|"]
     for i, r in enumerate(rows[:top], 1):
         w = "" if r["weight_sqnr_db"] is None else f"{r['weight_sqnr_db']:.1f}"
