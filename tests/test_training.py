@@ -4,6 +4,7 @@ import sys
 
 import pytest
 import torch
+from conftest import tiny_config
 
 from lmk.checkpoint import load_model, read_checkpoint
 from lmk.training.config import TrainConfig
@@ -11,30 +12,9 @@ from lmk.training.engine import fit, lr_factor
 from lmk.training.losses import LOSSES, landmark_loss
 
 
-def tiny_config(sample_root, out, **kw) -> TrainConfig:
-    base = dict(
-        data=str(sample_root),
-        out=str(out),
-        backbone="resnet18",
-        head="gap",
-        pretrained=False,
-        input_size=64,
-        epochs=12,
-        batch_size=10,
-        lr=3e-3,
-        val_fraction=0.0,
-        test_split=False,
-        warmup_epochs=0,
-        channels_last=False,
-        loss="l1",
-    )
-    base.update(kw)
-    return TrainConfig(**base)
-
-
 def test_tiny_training_run_lowers_the_loss(sample_root, tmp_path):
     torch.set_num_threads(2)
-    path = fit(tiny_config(sample_root, tmp_path), log=lambda *_: None)
+    path = fit(tiny_config(tmp_path, epochs=12, lr=3e-3, warmup_epochs=0), log=lambda *_: None)
     blob = read_checkpoint(path)
     losses = [h["loss"] for h in blob["history"]]
     assert len(losses) == 12
@@ -47,7 +27,7 @@ def test_tiny_training_run_lowers_the_loss(sample_root, tmp_path):
 
 def test_pip_head_training_and_resume(sample_root, tmp_path):
     torch.set_num_threads(2)
-    cfg = tiny_config(sample_root, tmp_path, head="pip", epochs=2)
+    cfg = tiny_config(tmp_path, head="pip", epochs=2, lr=3e-3, warmup_epochs=0)
     fit(cfg, log=lambda *_: None)
     cfg.epochs = 3
     msgs = []

@@ -64,31 +64,16 @@ def train(
     from lmk.training.config import TrainConfig
     from lmk.training.engine import fit
 
+    opts = {k: v for k, v in locals().items() if k in TrainConfig.__dataclass_fields__}
     backbone, _, head = model.partition("-")
-    cfg = TrainConfig(
+    opts.update(
         data=str(data),
         out=str(out),
         backbone=backbone,
         head=head or "pip",
-        pretrained=pretrained,
-        input_size=input_size,
-        loss=loss,
-        cls_sigma=cls_sigma,
-        optimizer=optimizer,
-        lr=lr,
-        weight_decay=weight_decay,
-        schedule=schedule,
         steps=[int(s) for s in steps.split(",") if s],
-        epochs=epochs,
-        batch_size=batch_size,
-        freeze_blocks=freeze_blocks,
-        val_fraction=val_fraction,
-        eval_every=eval_every,
-        extra_300w=extra_300w,
-        seed=seed,
-        workers=workers,
-        test_split=test_split,
     )
+    cfg = TrainConfig(**opts)
     with user_errors():
         path = fit(cfg, resume=str(resume) if resume else None, log=typer.echo)
     typer.echo(f"wrote {path}")
