@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="Facial landmarks: train, eval, export, quantize, bench."
+    add_completion=False, no_args_is_help=True, help="Facial landmarks: train, eval, export, quantize, pipeline."
 )
 
 DEFAULT_DATA = Path("../shared/data/wflw-mini")
