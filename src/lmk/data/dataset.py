@@ -13,6 +13,8 @@ from tqdm import tqdm
 
 from lmk.data.augment import AugmentConfig, photometric, random_geometry
 from lmk.data.crop import (
+    CropWindow,
+    affine_points,
     crop_matrix,
     face_window,
     normalize_input,
@@ -61,15 +63,14 @@ class LandmarkDataset(Dataset):
         self.cache, self.cache_m, self.points, self.masks = [], [], [], []
         for rec in tqdm(records, desc="caching crops", leave=False, disable=len(records) < 50):
             win = face_window(rec.box, rec.points, rec.scheme, spec.box, spec.enlarge)
-            big = win.__class__(win.cx, win.cy, win.side * (self.cache_size / size))
+            big = CropWindow(win.cx, win.cy, win.side * (self.cache_size / size))
             m = crop_matrix(big, self.cache_size)
             self.cache.append(warp(read_rgb(rec.image_path), m, self.cache_size))
             self.cache_m.append(
                 np.vstack([crop_matrix(win, size), [0, 0, 1]]) @ np.linalg.inv(np.vstack([m, [0, 0, 1]]))
             )
             pts, mask = to_98(rec.points, rec.scheme)
-            # points in input pixels of the canonical (un-augmented) crop
-            self.points.append(pts @ crop_matrix(win, size)[:, :2].T + crop_matrix(win, size)[:, 2])
+            self.points.append(affine_points(pts, crop_matrix(win, size)))  # canonical crop's input pixels
             self.masks.append(mask)
 
     def set_epoch(self, epoch: int) -> None:
@@ -88,7 +89,7 @@ class LandmarkDataset(Dataset):
             rng = np.random.default_rng((self.seed, self.epoch, i))
             geo, flipped = random_geometry(rng, size, self.augment)
             img = warp(self.cache[i], (geo @ cache_to_input)[:2], size)
-            pts = pts @ geo[:2, :2].T + geo[:2, 2]
+            pts = affine_points(pts, geo[:2])
             if flipped:
                 pts, mask = pts[self.flip], mask[self.flip]
             img = photometric(img, rng, self.augment)
