@@ -12,10 +12,9 @@ from pathlib import Path
 
 from lmk.checkpoint import load_model, read_checkpoint, save_checkpoint
 from lmk.data.readers import read_wflw
-from lmk.evaluation import evaluate_predictions
+from lmk.evaluation import score_runner
 from lmk.meta import input_spec_from_meta
 from lmk.models import ModelSpec
-from lmk.predict import predict_records
 from lmk.runtime.torch_runner import torch_runner
 
 
@@ -30,18 +29,22 @@ def main() -> None:
     model, _ = load_model(args.src)
     meta = blob["meta"]
     meta["train_command"] = args.command
-    save_checkpoint(
-        args.dst,
-        model,
-        ModelSpec(**blob["model"]),
-        blob["config"],
-        meta,
-        extra={"history": blob.get("history", [])},
-        half=True,
-    )
+
+    def save(model) -> None:
+        save_checkpoint(
+            args.dst,
+            model,
+            ModelSpec(**blob["model"]),
+            blob["config"],
+            meta,
+            extra={"history": blob.get("history", [])},
+            half=True,
+        )
+
+    save(model)
     shipped, _ = load_model(args.dst)  # measure what is stored: fp16 weights, run in fp32
     test = read_wflw(args.data, "test")
-    s = evaluate_predictions(test, predict_records(test, torch_runner(shipped), input_spec_from_meta(meta)))[0]["all"]
+    s = score_runner(test, torch_runner(shipped), input_spec_from_meta(meta))
     meta["metrics"].update(
         {
             "dataset": f"{args.data.name}/test",
@@ -53,15 +56,7 @@ def main() -> None:
             "weights": "fp16 storage, fp32 compute",
         }
     )
-    save_checkpoint(
-        args.dst,
-        shipped,
-        ModelSpec(**blob["model"]),
-        blob["config"],
-        meta,
-        extra={"history": blob.get("history", [])},
-        half=True,
-    )
+    save(shipped)
     print(f"{args.dst}: {args.dst.stat().st_size:,} bytes; test NME {s.nme:.3f}% FR {s.fr:.2f}% AUC {s.auc:.4f}")
 
 

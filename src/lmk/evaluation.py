@@ -30,6 +30,14 @@ def evaluate_predictions(records: list[FaceRecord], pred98: np.ndarray) -> tuple
     return score_subsets(nme_i, [r.attributes for r in records]), nme_i
 
 
+def score_runner(records: list[FaceRecord], runner, spec: dict, batch_size: int = 1, progress: bool = True) -> Scores:
+    """Run a model over the records and score all faces (no flip test)."""
+    from lmk.predict import predict_records
+
+    pred = predict_records(records, runner, spec, batch_size=batch_size, progress=progress)
+    return evaluate_predictions(records, pred)[0]["all"]
+
+
 def format_table(scores: dict[str, Scores]) -> str:
     lines = [f"{'subset':<14}{'faces':>6}{'NME %':>9}{'FR@0.1 %':>10}{'AUC@0.1':>9}"]
     for name, s in scores.items():

@@ -40,14 +40,20 @@ def run_with_flip(runner: Runner, x: np.ndarray, flip_test: bool) -> np.ndarray:
     return (out + mirrored) / 2.0
 
 
-def iter_inputs(records: Iterable[FaceRecord], spec: dict):
-    """Yield (input, window) per record, reading each image once for consecutive faces."""
+def iter_crops(records: Iterable[FaceRecord], spec: dict):
+    """Yield (RGB uint8 crop, window) per record, reading each image once for consecutive faces."""
     last_path, image = None, None
     for rec in records:
         if rec.image_path != last_path:
             image, last_path = read_rgb(rec.image_path), rec.image_path
         win = record_window(rec, spec)
-        yield make_input(image, win, spec), win
+        yield crop_image(image, win, spec["size"]), win
+
+
+def iter_inputs(records: Iterable[FaceRecord], spec: dict):
+    """Yield (model input, window) per record."""
+    for crop, win in iter_crops(records, spec):
+        yield normalize_input(crop, spec["scale"], spec["mean"], spec["std"]), win
 
 
 def predict_records(

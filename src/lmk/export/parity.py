@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from lmk.data.records import FaceRecord
-from lmk.evaluation import evaluate_predictions
-from lmk.predict import Runner, iter_inputs, predict_records
+from lmk.evaluation import score_runner
+from lmk.predict import Runner, iter_inputs
 
 
 class ParityError(RuntimeError):
@@ -51,6 +51,5 @@ def measure(
 ) -> Parity:
     """Max abs diff on `inputs` against `reference_out`, and NME/FR/AUC over `records`."""
     diff = float(np.abs(np.asarray(runner(inputs)) - reference_out).max())
-    pred = predict_records(records, runner, spec)
-    s = evaluate_predictions(records, pred)[0]["all"]
+    s = score_runner(records, runner, spec)
     return Parity(diff, s.nme, s.fr, s.auc, s.faces)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lmk.data.crop import CropWindow, crop_image, read_rgb
+from lmk.data.crop import CropWindow, read_rgb
 from lmk.data.readers import DataError, read_300w, read_wflw
 from lmk.data.records import FaceRecord
-from lmk.predict import iter_inputs, make_input, record_window
+from lmk.predict import iter_crops, iter_inputs, make_input
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
@@ -54,9 +54,4 @@ def calibration_inputs(items: list, spec: dict) -> np.ndarray:
 
 def calibration_crops_uint8(items: list[FaceRecord], spec: dict) -> list[np.ndarray]:
     """RGB uint8 crops at the input size (for tools that read image files, like MNN's)."""
-    crops, last, image = [], None, None
-    for rec in items:
-        if rec.image_path != last:
-            image, last = read_rgb(rec.image_path), rec.image_path
-        crops.append(crop_image(image, record_window(rec, spec), spec["size"]))
-    return crops
+    return [crop for crop, _ in iter_crops(items, spec)]

@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from lmk.data.readers import read_wflw
-from lmk.evaluation import evaluate_predictions
+from lmk.evaluation import score_runner
 from lmk.export.exporter import export_checkpoint
 from lmk.meta import input_spec_from_meta, read_sidecar, sidecar_path, write_json
-from lmk.predict import predict_records
 from lmk.quantize.calib import calibration_crops_uint8, calibration_inputs, calibration_records
 
 SELECTION_FACES = 64
@@ -32,12 +31,12 @@ def selection_records(data: Path, calib: list, seed: int) -> list:
 
 
 def nme_of(runner, records, spec) -> float:
-    return evaluate_predictions(records, predict_records(records, runner, spec, progress=False))[0]["all"].nme
+    return score_runner(records, runner, spec, progress=False).nme
 
 
 def score(runner, meta: dict, records, spec, reference: dict, extra: dict) -> dict:
     """Measure an int8 model on the test split; the metrics go into `meta`."""
-    scores = evaluate_predictions(records, predict_records(records, runner, spec))[0]["all"]
+    scores = score_runner(records, runner, spec)
     meta["metrics"] = {
         "dataset": reference["dataset"],
         "nme": scores.nme,

@@ -216,14 +216,11 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
     if is_main():
         metrics = {"val": history[-1].get("val")} if history and "val" in history[-1] else {}
         if cfg.test_split:
-            from lmk.evaluation import evaluate_predictions
-            from lmk.predict import predict_records
+            from lmk.evaluation import score_runner
             from lmk.runtime.torch_runner import torch_runner
 
             test = read_wflw(Path(cfg.data), "test")
-            pred = predict_records(test, torch_runner(model.float().eval()), ispec.__dict__, batch_size=16)
-            scores, _ = evaluate_predictions(test, pred)
-            s = scores["all"]
+            s = score_runner(test, torch_runner(model.float().eval()), ispec.__dict__, batch_size=16)
             metrics.update(
                 {
                     "dataset": f"{Path(cfg.data).name}/test",
