@@ -47,3 +47,22 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     from lmk.training.engine import fit
 
     return fit(tiny_config(tmp_path_factory.mktemp("ckpt")), log=lambda *_: None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def arm_cache(tmp_path_factory) -> Path:
+    """The emulated ARM environment lives in a temporary folder during tests (never ~/.cache)."""
+    path = tmp_path_factory.mktemp("arm") / "env"
+    os.environ["LMK_ARM_CACHE"] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def arm_env(arm_cache):
+    """qemu + arm64 Python + MNN aarch64, set up with apt-get and pip (about 20 s, once)."""
+    from lmk.arm.emulator import EmulatorError, ensure_env
+
+    try:
+        return ensure_env(arm_cache, log=lambda *_: None)
+    except EmulatorError as exc:
+        pytest.skip(f"ARM emulation unavailable here: {exc}")

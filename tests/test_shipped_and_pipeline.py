@@ -37,7 +37,7 @@ def test_shipped_metrics_are_reproduced(shared_data, tmp_path):
     assert measured["auc"] == pytest.approx(stored["auc"], abs=1e-4)
 
 
-def test_pipeline_end_to_end(tiny_checkpoint, sample_root, tmp_path):
+def test_pipeline_end_to_end(tiny_checkpoint, sample_root, tmp_path, arm_env):
     res = CliRunner().invoke(
         app,
         [
@@ -60,3 +60,9 @@ def test_pipeline_end_to_end(tiny_checkpoint, sample_root, tmp_path):
     assert {r["precision"] for r in rows[1:]} == {"fp32", "fp16", "w8", "int8"}
     assert all(r["nme"] > 0 for r in rows)
     assert "ORT int8 (QDQ)" in (tmp_path / "summary.md").read_text()
+    # the int8 .mnn: its 196-output FC padded for i8mm, and verified on the three emulated CPUs
+    side = json.loads((tmp_path / "model.int8.mnn.json").read_text())
+    assert side["metrics"]["fc_guard"] == [{"node": "/head/fc/Gemm", "outputs": 196, "padded_to": 200}]
+    assert set(side["arm_verified"]["cpus"]) == {"cortex-a53", "cortex-a76", "max"}
+    assert side["arm_verified"]["ok"], side["arm_verified"]
+    assert "ok a53/a76/i8mm" in (tmp_path / "summary.md").read_text()

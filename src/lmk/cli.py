@@ -24,6 +24,7 @@ def fail(msg: str) -> None:
 @contextmanager
 def user_errors():
     """Bad input (files, data, metadata, converters) -> one clear line on stderr and exit 2."""
+    from lmk.arm.emulator import EmulatorError
     from lmk.data.readers import DataError
     from lmk.export.mnn_convert import ConversionError
     from lmk.export.parity import ParityError
@@ -31,7 +32,15 @@ def user_errors():
 
     try:
         yield
-    except (DataError, MetadataError, ConversionError, ParityError, ValueError, FileNotFoundError) as exc:
+    except (
+        DataError,
+        MetadataError,
+        ConversionError,
+        ParityError,
+        ValueError,
+        FileNotFoundError,
+        EmulatorError,
+    ) as exc:
         fail(str(exc))
 
 
@@ -41,6 +50,7 @@ def train(
     out: Path = typer.Option(Path("runs/train"), help="output folder (model.pt, last.pt, tb/)"),
     model: str = typer.Option("efficientnet_lite0-pip", help="BACKBONE-HEAD, e.g. resnet18-flatten"),
     pretrained: bool = typer.Option(True, help="ImageNet init where available (efficientnet_lite0)"),
+    init: str = typer.Option("", help="fine-tune: start from this checkpoint's weights (same model)"),
     input_size: int = 256,
     loss: str = typer.Option("l1", help="l1 | l2 | log_l2 | wing"),
     cls_sigma: float = typer.Option(0.0, help="pip head: Gaussian cell target sigma in cells (0: one-hot)"),
@@ -178,6 +188,10 @@ def quantize(
     keep_float: int = typer.Option(
         0, help="ORT mixed precision: also try keeping the K most sensitive layers in float"
     ),
+    arm: str = typer.Option(
+        "auto", help="MNN: ARM check under qemu: auto (if set up) | setup (set up if needed) | off"
+    ),
+    arm_faces: int = typer.Option(32, help="test faces for the ARM check (spread over the split)"),
     out: Path = typer.Option(Path("runs/quantize"), help="output folder"),
 ) -> None:
     """int8 for one runtime; every file gets its own measured NME/FR/AUC in its sidecar."""
@@ -197,11 +211,66 @@ def quantize(
             mnn_method=mnn_method,
             analyze=analyze,
             keep_float=keep_float,
+            arm=arm,
+            arm_faces=arm_faces,
             log=typer.echo,
         )
     typer.echo(f"{'file':<48}{'NME %':>8}{'dNME':>8}{'FR %':>7}{'AUC':>8}")
     for path, m in results.items():
         typer.echo(f"{path:<48}{m['nme']:>8.3f}{m.get('delta_nme', 0.0):>+8.3f}{m['fr']:>7.2f}{m['auc']:>8.4f}")
+
+
+@app.command("check-arm")
+def check_arm_cmd(
+    model: Path = typer.Argument(None, help=".mnn file to check (its sidecar gets the result)"),
+    cpus: str = typer.Option("cortex-a53,cortex-a76,max", help="qemu CPU models, comma-separated"),
+    data: Path = typer.Option(SAMPLE_DATA, help="WFLW root: real faces to run"),
+    split: str = "test",
+    faces: int = typer.Option(32, help="faces spread over the split (0: all)"),
+    precision: str = typer.Option("normal", help="MNN precision: normal | low (fp16 arithmetic on ARMv8.2)"),
+    json_out: Path | None = typer.Option(None, "--json", help="write the report as JSON"),
+    cache: Path | None = typer.Option(None, help="emulator folder (default: $LMK_ARM_CACHE or ~/.cache/lmk)"),
+    setup: bool = typer.Option(False, "--setup", help="only set up the emulated environment"),
+) -> None:
+    """Run a .mnn on emulated ARM CPUs (qemu) and compare with x86 MNN: max |diff|, NME, ΔNME."""
+    from lmk.arm.check import check_arm, markdown, record_in_sidecar
+    from lmk.arm.emulator import EmulatorError, ensure_env
+    from lmk.meta import write_json
+
+    if precision not in ("normal", "low"):
+        fail(f"--precision must be normal or low, not {precision!r}")
+    if not setup:
+        if model is None:
+            fail("give a .mnn file to check (or --setup)")
+        if model.suffix.lower() != ".mnn":
+            fail(f"{model}: the ARM check runs .mnn files")
+        if not model.is_file():
+            fail(f"{model}: file not found")
+    try:
+        env = ensure_env(cache, log=typer.echo)
+    except EmulatorError as exc:
+        fail(f"ARM check unavailable: {exc}")
+    typer.echo(f"emulator: {env.root} ({env.info['qemu']}; MNN {env.info['mnn']} aarch64)")
+    if setup:
+        return
+    with user_errors():
+        report = check_arm(
+            model,
+            data,
+            env,
+            split,
+            tuple(c.strip() for c in cpus.split(",") if c.strip()),
+            faces,
+            precision,
+            log=typer.echo,
+        )
+    typer.echo(markdown(report))
+    if json_out:
+        write_json(json_out, report)
+    if record_in_sidecar(model, report):
+        typer.echo(f"recorded in {model}.json")
+    if not report["ok"]:
+        fail(f"{model}: outputs on ARM differ from x86 beyond the thresholds {report['thresholds']}")
 
 
 @app.command()
@@ -211,6 +280,7 @@ def pipeline(
     out: Path = typer.Option(Path("runs/pipeline"), help="output folder"),
     num_calib: int = typer.Option(128, help="calibration faces"),
     keep_float: int = typer.Option(3, help="ORT: also try keeping the K most sensitive layers in float (0: skip)"),
+    arm: str = typer.Option("setup", help="ARM check of the int8 .mnn under qemu: setup (if needed) | auto | off"),
 ) -> None:
     """Export + int8 for every runtime + one accuracy/size table (OUT/summary.md)."""
     from lmk.pipeline import markdown_table, run_pipeline
@@ -218,7 +288,7 @@ def pipeline(
 
     checkpoint = checkpoint or default_checkpoint()
     with user_errors():
-        result = run_pipeline(checkpoint, data, out, num_calib, keep_float, log=typer.echo)
+        result = run_pipeline(checkpoint, data, out, num_calib, keep_float, arm=arm, log=typer.echo)
     typer.echo(f"{checkpoint} on {result['dataset']} (fp32 reference = PyTorch, flip test off)")
     typer.echo(markdown_table(result["rows"]))
     typer.echo(f"wrote {out / 'summary.md'}")

@@ -13,9 +13,18 @@ from lmk.meta import read_sidecar, write_json
 from lmk.quantize.run import quantize_checkpoint
 
 
-def run_pipeline(checkpoint: Path, data: Path, out: Path, num_calib: int = 128, keep_float: int = 3, log=print) -> dict:
+def run_pipeline(
+    checkpoint: Path,
+    data: Path,
+    out: Path,
+    num_calib: int = 128,
+    keep_float: int = 3,
+    arm: str = "auto",
+    log=print,
+) -> dict:
     """Write every artifact under `out`; returns {"rows": [...], "details": {...}}.
-    `keep_float` adds an ORT variant with the K most sensitive layers in float to the search."""
+    `keep_float` adds an ORT variant with the K most sensitive layers in float to the search;
+    `arm` (auto | setup | off) runs the int8 .mnn on emulated ARM CPUs (see lmk.arm)."""
     name = checkpoint.stem
     log("== export: ONNX + MNN fp32 / fp16 / w8")
     export_checkpoint(checkpoint, "mnn", out, data, "test", ("fp32", "fp16", "w8"), name)
@@ -30,6 +39,7 @@ def run_pipeline(checkpoint: Path, data: Path, out: Path, num_calib: int = 128, 
             num_calib,
             analyze=runtime == "ort",
             keep_float=keep_float if runtime == "ort" else 0,
+            arm=arm,
             log=log,
         )
     return summarize(checkpoint, out)
@@ -61,6 +71,7 @@ def summarize(checkpoint: Path, out: Path) -> dict:
             "fr": ref["fr"],
             "auc": ref["auc"],
             "delta_nme": 0.0,
+            "arm": "",
         }
     ]
     details = {}
@@ -79,6 +90,7 @@ def summarize(checkpoint: Path, out: Path) -> dict:
                 "fr": m["fr"],
                 "auc": m["auc"],
                 "delta_nme": m["nme"] - ref["nme"],
+                "arm": arm_cell(meta) if path.suffix == ".mnn" else "",
             }
         )
         details[label] = {k: m[k] for k in ("variant", "kept_in_float", "method", "calibration") if k in m}
@@ -94,14 +106,32 @@ def summarize(checkpoint: Path, out: Path) -> dict:
     return result
 
 
+def arm_cell(meta: dict) -> str:
+    """'ok a53/a76/i8mm (|ΔNME| ≤ x)', 'FAIL on ...', 'skipped: why' or 'not run' for a .mnn sidecar."""
+    from lmk.arm.emulator import SHORT
+
+    arm = meta.get("arm_verified")
+    if not arm:
+        return "not run"
+    if "skipped" in arm:
+        return f"skipped: {arm['skipped']}"
+    cpus = arm["cpus"]
+    names = "/".join(SHORT.get(c, c) for c in cpus)
+    worst = max(abs(r["delta_nme"]) for r in cpus.values())
+    if arm["ok"]:
+        return f"ok {names} (|ΔNME| ≤ {worst:.3f}, {arm['faces']} faces)"
+    return "FAIL on " + "/".join(SHORT.get(c, c) for c, r in cpus.items() if not r["ok"])
+
+
 def markdown_table(rows: list[dict]) -> str:
     lines = [
-        "| file | runtime | precision | bytes | size / ONNX fp32 | NME % | FR@0.1 % | AUC@0.1 | ΔNME |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| file | runtime | precision | bytes | size / ONNX fp32 | NME % | FR@0.1 % | AUC@0.1 | ΔNME "
+        "| ARM a53/a76/i8mm |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['file']} | {r['runtime']} | {r['precision']} | {r['bytes']:,} | {r['size_vs_fp32']:.2f} | "
-            f"{r['nme']:.3f} | {r['fr']:.2f} | {r['auc']:.4f} | {r['delta_nme']:+.3f} |"
+            f"{r['nme']:.3f} | {r['fr']:.2f} | {r['auc']:.4f} | {r['delta_nme']:+.3f} | {r.get('arm', '')} |"
         )
     return "\n".join(lines) + "\n"

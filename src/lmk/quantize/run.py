@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +71,51 @@ def analyze_layers(fp32_onnx: Path, inputs: np.ndarray, out: Path, name: str, lo
     return rows
 
 
+@contextmanager
+def fc_guarded(fp32_onnx: Path, fp32_mnn: Path, meta: dict):
+    """(fp32 .mnn to quantize, layers padded): a guarded copy when a fully-connected layer has an
+    output count that MNN's i8mm int8 kernel gets wrong (see lmk.quantize.fc_guard), else the file."""
+    from lmk.export.mnn_convert import convert_to_mnn
+    from lmk.quantize.fc_guard import guard_onnx
+
+    tmp_onnx = fp32_onnx.with_name(f".{fp32_onnx.stem}.fcguard.onnx")
+    tmp_mnn = fp32_mnn.with_name(f".{fp32_mnn.stem}.fcguard.mnn")
+    try:
+        guarded = guard_onnx(fp32_onnx, tmp_onnx)
+        if guarded:
+            convert_to_mnn(tmp_onnx, tmp_mnn, meta)
+        yield (tmp_mnn if guarded else fp32_mnn), guarded
+    finally:
+        tmp_onnx.unlink(missing_ok=True)
+        tmp_mnn.unlink(missing_ok=True)
+
+
+def arm_check(path: Path, meta: dict, data: Path, split: str, mode: str, faces: int, log=print) -> dict:
+    """The ARM check of an int8 .mnn for its sidecar. mode: "auto" (when the emulated environment
+    is set up), "setup" (set it up if needed), "off". A skip is recorded with its reason."""
+    from lmk.arm.check import check_arm, markdown, sidecar_summary
+    from lmk.arm.emulator import EmulatorError, ensure_env, find_env
+
+    if mode == "off":
+        log("ARM check: skipped (--arm off)")
+        return {"skipped": "--arm off"}
+    try:
+        env = ensure_env(log=log) if mode == "setup" else find_env()
+    except EmulatorError as exc:
+        log(f"ARM check: skipped: {exc}")
+        return {"skipped": str(exc)}
+    if env is None:
+        reason = "no emulated ARM environment here (set it up once: lmk check-arm --setup)"
+        log(f"ARM check: skipped: {reason}")
+        return {"skipped": reason}
+    report = check_arm(path, data, env, split=split, faces=faces, meta=meta, log=log)
+    write_json(path.with_name(path.name + ".arm.json"), report)
+    path.with_name(path.name + ".arm.md").write_text(markdown(report))
+    if not report["ok"]:
+        log(f"warning: {path}: differs on ARM beyond the thresholds (see {path.name}.arm.md)")
+    return sidecar_summary(report)
+
+
 def quantize_checkpoint(
     checkpoint: Path,
     runtime: str,
@@ -82,11 +128,15 @@ def quantize_checkpoint(
     mnn_method: str = "EMA",
     analyze: bool = False,
     keep_float: int = 0,
+    arm: str = "auto",
+    arm_faces: int = 32,
     log=print,
 ) -> dict:
     """Returns {path: metrics} of the int8 files written (plus the fp32 reference)."""
     if runtime not in ("torch", "ort", "mnn"):
         raise ValueError(f"--runtime must be torch, ort or mnn, not {runtime!r}")
+    if arm not in ("auto", "setup", "off"):
+        raise ValueError(f"--arm must be auto, setup or off, not {arm!r}")
     name = Path(checkpoint).stem
     log(f"exporting and verifying fp32 ({'mnn' if runtime == 'mnn' else 'onnx'})")
     report = export_checkpoint(checkpoint, "mnn" if runtime == "mnn" else "onnx", out, data, split, ("fp32",), name)
@@ -161,11 +211,15 @@ def quantize_checkpoint(
             raise ValueError("MNN calibration needs annotated faces (wflw_train, wflw_test or 300w)")
         crops = calibration_crops_uint8(calib_items, spec)
         final = out / f"{name}.int8.mnn"
-        quantize_mnn(out / f"{name}.mnn", final, crops, spec, method=mnn_method)
-        extra = {**calib_info, "method": mnn_method}
+        with fc_guarded(fp32_onnx, out / f"{name}.mnn", base) as (source, guarded):
+            if guarded:
+                log(f"i8mm guard: padded {', '.join(g['node'] for g in guarded)} to a multiple of 8 outputs")
+            quantize_mnn(source, final, crops, spec, method=mnn_method)
+        extra = {**calib_info, "method": mnn_method, "fc_guard": guarded}
         results[str(final)] = score(load_mnn_runner(final, meta=meta)[0], meta, test, spec, reference, extra)
         if not stamp_metadata(final, meta, inputs[:2]):
             log(f"warning: {final}: metadata only in the sidecar (an MNN rewrite changed the outputs)")
+        meta["arm_verified"] = arm_check(final, meta, data, split, arm, arm_faces, log)
     write_json(sidecar_path(final), meta)
     log(json.dumps({k: {m: v[m] for m in ("nme", "fr", "auc")} for k, v in results.items()}))
     return results

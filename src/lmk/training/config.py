@@ -12,6 +12,7 @@ class TrainConfig:
     backbone: str = "efficientnet_lite0"
     head: str = "pip"
     pretrained: bool = True
+    init: str = ""  # start from this checkpoint's weights (a fine-tuning stage); "" : ImageNet/scratch
     input_size: int = 256
     enlarge: float = 1.2
     loss: str = "l1"

@@ -15,7 +15,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
-from lmk.checkpoint import save_checkpoint
+from lmk.checkpoint import read_checkpoint, save_checkpoint
 from lmk.data.augment import AugmentConfig
 from lmk.data.dataset import InputSpec, LandmarkDataset
 from lmk.data.readers import read_300w, read_wflw
@@ -150,7 +150,10 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
     train_ds = LandmarkDataset(train_recs, ispec, AugmentConfig(), seed=cfg.seed)
     val_ds = LandmarkDataset(val_recs, ispec, None) if val_recs else None
 
-    model = build_model(spec, pretrained=cfg.pretrained).to(device)
+    model = build_model(spec, pretrained=cfg.pretrained and not cfg.init).to(device)
+    if cfg.init and not resume:
+        init_from_checkpoint(model, spec, cfg.init)
+        log(f"initialised from {cfg.init}")
     frozen = frozen_modules(model.backbone, cfg.freeze_blocks)
     for m in frozen:
         for p in m.parameters():
@@ -188,6 +191,10 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
         meta = build_meta(ispec.__dict__, metrics=metrics, model=spec.as_dict())
         save_checkpoint(path, model, spec, cfg.as_dict(), meta, extra=extra, half=half)
 
+    if cfg.init and not resume and val_ds is not None and is_main():
+        row = {"epoch": 0, "val": evaluate(model, val_ds, device)}
+        history.append(row)
+        log(f"epoch 0 (initial weights) val NME {row['val']['nme']:.3f}%")
     t0 = time.time()
     for epoch in range(start_epoch, cfg.epochs):
         if sampler is not None:
@@ -240,6 +247,14 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
         dist.barrier()
         dist.destroy_process_group()
     return final
+
+
+def init_from_checkpoint(model: torch.nn.Module, spec: ModelSpec, path: str) -> None:
+    """Load another checkpoint's weights (same architecture) as the starting point."""
+    blob = read_checkpoint(Path(path))
+    if ModelSpec(**blob["model"]) != spec:
+        raise ValueError(f"{path}: --init checkpoint is {blob['model']}, but training builds {spec.as_dict()}")
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()})
 
 
 def replicas_identical(model: torch.nn.Module) -> bool:

@@ -1,0 +1,90 @@
+"""Guard against MNN's int8 fully-connected fault on ARM i8mm CPUs.
+
+MNN 3.6.1's int8 kernels for i8mm (ARMv8.6, most phones since 2022) compute the leftover output
+channels of a fully-connected layer wrongly when the output count is not a multiple of 8: a
+196-output landmark head (98 x 2) would corrupt outputs 192-195, the two pupils. The guard pads
+every such layer (ONNX Gemm, or MatMul by a constant matrix) with zero rows up to a multiple of 8
+and slices the real outputs back inside the graph, so the i8mm kernel has no leftover channels.
+The result is the same function (the padded rows are exact zeros and are sliced away).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from lmk.meta import atomic_write_bytes
+
+MULTIPLE = 8
+
+
+def _pad_rows(arr: np.ndarray, axis: int, target: int) -> np.ndarray:
+    pad = [(0, 0)] * arr.ndim
+    pad[axis] = (0, target - arr.shape[axis])
+    return np.pad(arr, pad)
+
+
+def pad_fc_outputs(proto: onnx.ModelProto, multiple: int = MULTIPLE) -> list[dict]:
+    """Pad in place; returns one {"node", "outputs", "padded_to"} per layer changed."""
+    graph = proto.graph
+    inits = {t.name: t for t in graph.initializer}
+    changed: list[dict] = []
+    new_nodes: list[onnx.NodeProto] = []
+    for node in graph.node:
+        new_nodes.append(node)
+        if node.op_type not in ("Gemm", "MatMul") or len(node.input) < 2 or node.input[1] not in inits:
+            continue
+        weight = numpy_helper.to_array(inits[node.input[1]])
+        if weight.ndim != 2:
+            continue
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        if node.op_type == "Gemm" and attrs.get("transA", 0):
+            continue
+        out_axis = 0 if node.op_type == "Gemm" and attrs.get("transB", 0) else 1
+        n = weight.shape[out_axis]
+        if n % multiple == 0:
+            continue
+        target = -(-n // multiple) * multiple
+        name = node.name or node.output[0]
+        w_name = f"{node.input[1]}__pad{target}"
+        graph.initializer.append(numpy_helper.from_array(_pad_rows(weight, out_axis, target), w_name))
+        node.input[1] = w_name
+        if node.op_type == "Gemm" and len(node.input) > 2 and node.input[2] in inits:
+            bias = numpy_helper.to_array(inits[node.input[2]])
+            if bias.ndim >= 1 and bias.shape[-1] == n:
+                b_name = f"{node.input[2]}__pad{target}"
+                graph.initializer.append(numpy_helper.from_array(_pad_rows(bias, bias.ndim - 1, target), b_name))
+                node.input[2] = b_name
+            elif bias.size != 1:
+                raise ValueError(f"{name}: bias of shape {bias.shape} cannot be padded")
+        real_out = node.output[0]
+        padded = f"{real_out}__pad{target}"
+        node.output[0] = padded
+        consts = {}
+        for key, value in (("starts", 0), ("ends", n), ("axes", -1)):
+            consts[key] = f"{padded}__{key}"
+            graph.initializer.append(numpy_helper.from_array(np.array([value], dtype=np.int64), consts[key]))
+        new_nodes.append(
+            helper.make_node(
+                "Slice",
+                [padded, consts["starts"], consts["ends"], consts["axes"]],
+                [real_out],
+                name=f"{name}__slice{n}",
+            )
+        )
+        changed.append({"node": name, "outputs": n, "padded_to": target})
+    del graph.node[:]
+    graph.node.extend(new_nodes)
+    return changed
+
+
+def guard_onnx(src: Path, dst: Path, multiple: int = MULTIPLE) -> list[dict]:
+    """Write a guarded copy of `src` (unchanged layers stay bit-identical); returns what changed."""
+    proto = onnx.load(str(src))
+    changed = pad_fc_outputs(proto, multiple)
+    onnx.checker.check_model(proto)
+    atomic_write_bytes(Path(dst), proto.SerializeToString())
+    return changed

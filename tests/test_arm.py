@@ -1,0 +1,138 @@
+"""ARM checks under qemu: the emulated environment, the i8mm int8 fault and its guard, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+from onnx import TensorProto, helper, numpy_helper
+from typer.testing import CliRunner
+
+from lmk.cli import app
+
+
+def _fc_model(transposed: bool, op: str = "Gemm") -> onnx.ModelProto:
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(10, 12) if transposed else (12, 10)).astype(np.float32)
+    inits = [numpy_helper.from_array(w, "w")]
+    inputs = ["x", "w"]
+    attrs = {}
+    if op == "Gemm":
+        inits.append(numpy_helper.from_array(rng.normal(size=10).astype(np.float32), "b"))
+        inputs.append("b")
+        attrs = {"transB": int(transposed)}
+    node = helper.make_node(op, inputs, ["y"], name="fc", **attrs)
+    graph = helper.make_graph(
+        [node, helper.make_node("Relu", ["y"], ["z"])],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 12])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, [3, 10])],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize("op,transposed", [("Gemm", True), ("Gemm", False), ("MatMul", False)])
+def test_fc_guard_pads_to_multiple_of_8_and_keeps_the_function(op, transposed):
+    from lmk.quantize.fc_guard import pad_fc_outputs
+
+    proto = _fc_model(transposed, op)
+    x = np.random.default_rng(1).normal(size=(3, 12)).astype(np.float32)
+    before = ort.InferenceSession(proto.SerializeToString()).run(None, {"x": x})[0]
+    changed = pad_fc_outputs(proto)
+    onnx.checker.check_model(proto)
+    assert changed == [{"node": "fc", "outputs": 10, "padded_to": 16}]
+    after = ort.InferenceSession(proto.SerializeToString()).run(None, {"x": x})[0]
+    np.testing.assert_array_equal(before, after)  # padded rows are exact zeros, sliced away
+    assert pad_fc_outputs(proto) == []  # the padded layer (16 outputs) is left alone
+
+
+def _tiny_int8_mnn(folder, guard: bool):
+    """A 5-point ResNet-18 @ 64 px with a GAP head: its FC has 10 outputs (not a multiple of 8)."""
+    from lmk.data.dataset import InputSpec
+    from lmk.export.mnn_convert import convert_to_mnn
+    from lmk.export.onnx_export import export_onnx
+    from lmk.meta import build_meta
+    from lmk.models import ModelSpec, build_model
+    from lmk.quantize.fc_guard import guard_onnx
+    from lmk.quantize.mnn_quant import quantize_mnn
+
+    torch.manual_seed(0)
+    spec = ModelSpec("resnet18", "gap", 5, 64)
+    ispec = InputSpec(size=64).__dict__
+    meta = build_meta(ispec, num_points=5, model=spec.as_dict())
+    onnx_path = export_onnx(build_model(spec).eval(), folder / "fc10.onnx", 64, meta)
+    if guard:
+        assert guard_onnx(onnx_path, folder / "fc10.guarded.onnx")[0]["padded_to"] == 16
+        onnx_path = folder / "fc10.guarded.onnx"
+    fp32 = convert_to_mnn(onnx_path, folder / f"fc10.{guard}.mnn", meta)
+    rng = np.random.default_rng(0)
+    crops = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(16)]
+    int8 = quantize_mnn(fp32, folder / f"fc10.{guard}.int8.mnn", crops, {**ispec, "mean": [0.485, 0.456, 0.406]})
+    x = np.stack([((c / 255.0 - ispec["mean"]) / ispec["std"]).transpose(2, 0, 1) for c in crops[:4]])
+    return int8, meta, x.astype(np.float32)
+
+
+def test_i8mm_fault_without_guard_and_gone_with_it(arm_env, tmp_path):
+    """MNN 3.6.1 int8 on i8mm (-cpu max) gets FC outputs 8-9 of 10 wrong; a76 (sdot) does not."""
+    from lmk.arm.check import run_emulated
+    from lmk.runtime.mnn_runner import load_mnn_runner
+
+    diffs = {}
+    for guard in (False, True):
+        int8, meta, x = _tiny_int8_mnn(tmp_path, guard)
+        x86 = load_mnn_runner(int8, meta=meta)[0](x).reshape(len(x), -1)
+        for cpu in ("cortex-a76", "max"):
+            out = run_emulated(arm_env, cpu, int8, meta, x, "normal").reshape(len(x), -1)
+            diffs[guard, cpu] = np.abs(out - x86).max(axis=0)  # per output channel
+    step = diffs[False, "cortex-a76"].max()  # int8 rounding differences between x86 and ARM kernels
+    assert step < 2e-3
+    assert diffs[False, "max"][:8].max() <= step  # channels 0-7 are right...
+    assert diffs[False, "max"][8:].max() > 5 * step  # ...the leftover channels 8-9 are not
+    assert diffs[True, "max"].max() <= step  # guarded: i8mm agrees with x86 like a76 does
+    assert diffs[True, "cortex-a76"].max() <= step
+
+
+def test_check_arm_cli_records_cpus_in_sidecar(arm_env, tiny_checkpoint, sample_root, tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(
+        app,
+        ["export", "--checkpoint", str(tiny_checkpoint), "--to", "mnn", "--data", str(sample_root)]
+        + ["--out", str(tmp_path)],
+    )
+    assert res.exit_code == 0, res.output
+    mnn = tmp_path / "model.mnn"
+    report = tmp_path / "arm.json"
+    res = runner.invoke(
+        app,
+        ["check-arm", str(mnn), "--data", str(sample_root), "--faces", "6", "--cpus", "cortex-a53,max"]
+        + ["--json", str(report)],
+    )
+    assert res.exit_code == 0, res.output
+    rep = json.loads(report.read_text())
+    assert rep["faces"] == 6 and set(rep["cpus"]) == {"cortex-a53", "max"} and rep["ok"]
+    for row in rep["cpus"].values():
+        assert row["max_abs_px"] < 0.01  # fp32: float rounding only
+        assert abs(row["delta_nme"]) < 0.001
+    side = json.loads((tmp_path / "model.mnn.json").read_text())
+    assert set(side["arm_verified"]["cpus"]) == {"cortex-a53", "max"} and side["arm_verified"]["ok"]
+
+
+def test_check_arm_rejects_other_files(tmp_path):
+    bad = tmp_path / "model.onnx"
+    bad.write_bytes(b"x")
+    res = CliRunner().invoke(app, ["check-arm", str(bad)])
+    assert res.exit_code == 2
+
+
+def test_unavailable_emulator_is_a_clear_error(tmp_path, monkeypatch):
+    from lmk.arm import emulator
+
+    monkeypatch.setattr(emulator.shutil, "which", lambda tool: None)
+    with pytest.raises(emulator.EmulatorError, match="apt-get"):
+        emulator.ensure_env(tmp_path / "nowhere")
+    assert not (tmp_path / "nowhere").exists()
