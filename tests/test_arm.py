@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -136,3 +137,28 @@ def test_unavailable_emulator_is_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(emulator.EmulatorError, match="apt-get"):
         emulator.ensure_env(tmp_path / "nowhere")
     assert not (tmp_path / "nowhere").exists()
+
+
+SHIPPED_INT8 = Path(__file__).resolve().parents[1] / "models" / "wflw98_lite0_pip.int8.mnn"
+
+
+def test_shipped_int8_mnn_was_verified_on_three_arm_cpus():
+    """The sidecar of the shipped int8 .mnn records the ARM check that benchmarks/artifacts.py ran."""
+    from lmk.meta import sha256_file
+    from lmk.weights import default_checkpoint
+
+    side = json.loads(Path(str(SHIPPED_INT8) + ".json").read_text())
+    assert side["precision"] == "int8" and side["runtime"] == "mnn"
+    assert side["source"]["checkpoint_sha256"] == sha256_file(default_checkpoint())
+    arm = side["arm_verified"]
+    assert set(arm["cpus"]) == {"cortex-a53", "cortex-a76", "max"} and arm["ok"] and arm["faces"] >= 30
+    assert all(abs(r["delta_nme"]) <= 0.02 for r in arm["cpus"].values())
+
+
+def test_shipped_int8_mnn_agrees_on_i8mm_and_a76(arm_env, sample_root):
+    """All 98 points, the pupils included, agree with x86 on a76 and on i8mm (faces of the sample)."""
+    from lmk.arm.check import check_arm
+
+    rep = check_arm(SHIPPED_INT8, sample_root, arm_env, cpus=("cortex-a76", "max"), faces=8)
+    assert rep["ok"], rep["cpus"]
+    assert rep["arm_spread_px"] < 0.05  # the two ARM CPUs agree with each other

@@ -27,8 +27,9 @@ def test_forward_shapes(backbone, head):
     assert model(torch.randn(1, 3, 64, 64)).shape == (1, 98, 2)
 
 
-def test_pip_decoding_matches_its_definition():
+def test_pip_argmax_decoding_matches_its_definition():
     model = build_model(ModelSpec("resnet18", "pip32", 98, 64)).eval()
+    model.head.decode = "argmax"
     torch.nn.init.normal_(model.head.cls.weight, std=1.0)
     out = model(torch.randn(1, 3, 64, 64), return_aux=True)
     logits, off = out["logits"][0], out["offsets"][0]  # G = 2
@@ -36,6 +37,26 @@ def test_pip_decoding_matches_its_definition():
     expect_u = ((idx % 2).float() + 0.5 + off[:, 0].gather(1, idx[:, None])[:, 0]) / 2
     expect_v = ((idx // 2).float() + 0.5 + off[:, 1].gather(1, idx[:, None])[:, 0]) / 2
     torch.testing.assert_close(out["coords"][0], torch.stack([expect_u, expect_v], 1))
+
+
+def test_pip_local_decoding_matches_a_loop():
+    """Default decoding: softmax over the 3 x 3 cells around the argmax of (cell + offset)."""
+    model = build_model(ModelSpec("resnet18", "pip", 98, 128)).eval()  # G = 8 (stride 16)
+    torch.nn.init.normal_(model.head.cls.weight, std=1.0)
+    torch.nn.init.normal_(model.head.off.weight, std=0.1)
+    out = model(torch.randn(1, 3, 128, 128), return_aux=True)
+    logits, off, g = out["logits"][0].double(), out["offsets"][0].double(), 8
+    for p in range(98):
+        c = int(logits[p].argmax())
+        cy, cx = divmod(c, g)
+        num, den = torch.zeros(2, dtype=torch.float64), 0.0
+        for y in range(max(cy - 1, 0), min(cy + 2, g)):
+            for x in range(max(cx - 1, 0), min(cx + 2, g)):
+                k = y * g + x
+                w = torch.exp(logits[p, k] - logits[p, c])
+                num += w * torch.stack([x + 0.5 + off[p, 0, k], y + 0.5 + off[p, 1, k]]) / g
+                den += w
+        torch.testing.assert_close(out["coords"][0, p].double(), num / den, atol=1e-5, rtol=0)
 
 
 def test_unknown_names_are_clear():

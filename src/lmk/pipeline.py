@@ -107,7 +107,8 @@ def summarize(checkpoint: Path, out: Path) -> dict:
 
 
 def arm_cell(meta: dict) -> str:
-    """'ok a53/a76/i8mm (|ΔNME| ≤ x)', 'FAIL on ...', 'skipped: why' or 'not run' for a .mnn sidecar."""
+    """'ok a53/a76/i8mm (ΔNME within ±x)', 'FAIL on ...', 'skipped: why' or 'not run' for a .mnn sidecar
+    (no '|' inside: it goes into a Markdown table cell)."""
     from lmk.arm.emulator import SHORT
 
     arm = meta.get("arm_verified")
@@ -119,7 +120,7 @@ def arm_cell(meta: dict) -> str:
     names = "/".join(SHORT.get(c, c) for c in cpus)
     worst = max(abs(r["delta_nme"]) for r in cpus.values())
     if arm["ok"]:
-        return f"ok {names} (|ΔNME| ≤ {worst:.3f}, {arm['faces']} faces)"
+        return f"ok {names} (ΔNME within ±{worst:.3f}, {arm['faces']} faces)"
     return "FAIL on " + "/".join(SHORT.get(c, c) for c, r in cpus.items() if not r["ok"])
 
 

@@ -24,9 +24,11 @@ from lmk.evaluation import evaluate_predictions
 from lmk.meta import input_spec_from_meta, read_sidecar, sidecar_path, write_json
 from lmk.predict import iter_inputs
 
-# A CPU passes when its NME is within this of x86 and no coordinate moves more than MAX_PX crop pixels.
+# A CPU passes when its NME is within MAX_DELTA_NME of x86 and no coordinate of any face moves by
+# more than MAX_CROP_SHARE of the crop side (2.56 px at 256): int8 kernels round differently on x86
+# and ARM (about a pixel here), while a wrong kernel (the i8mm FC fault) moves points by many.
 MAX_DELTA_NME = 0.02
-MAX_PX = 1.0
+MAX_CROP_SHARE = 0.01
 
 
 def subset(records: list, faces: int) -> list:
@@ -91,31 +93,37 @@ def check_arm(
     x86_nme = _nme(records, reference, wins)
     log(f"{model.name}: x86 NME {x86_nme:.3f}% on {len(records)} {split} faces; emulating {', '.join(cpus)}")
 
+    max_px = MAX_CROP_SHARE * spec["size"]
+    outputs: dict[str, np.ndarray] = {}
+
     def one(cpu: str) -> tuple[str, dict]:
         t0 = time.time()
-        out = run_emulated(env, cpu, model, meta, x, precision)
+        out = outputs[cpu] = run_emulated(env, cpu, model, meta, x, precision)
         nme = _nme(records, out, wins)
         row = {"kernels": CPUS[cpu], **compare(reference, out, spec["size"]), "nme": nme}
         row["delta_nme"] = nme - x86_nme
-        row["ok"] = bool(abs(row["delta_nme"]) <= MAX_DELTA_NME and row["max_abs_px"] <= MAX_PX)
+        row["ok"] = bool(abs(row["delta_nme"]) <= MAX_DELTA_NME and row["max_abs_px"] <= max_px)
         row["s_per_face"] = (time.time() - t0) / len(records)
         log(
-            f"  {cpu:<10} max|Δ| {row['max_abs_px']:.4f} px (point {row['worst_point']}), "
+            f"  {cpu:<10} max|Δ| {row['max_abs_px']:.4g} px (point {row['worst_point']}), "
             f"NME {nme:.3f}% (Δ {row['delta_nme']:+.4f}) {'ok' if row['ok'] else 'FAIL'}"
         )
         return cpu, row
 
     with ThreadPoolExecutor(max_workers=max(1, min(len(cpus), os.cpu_count() or 1))) as pool:
         rows = dict(pool.map(one, cpus))
+    first = outputs[cpus[0]]
+    spread = max(compare(first, out, spec["size"])["max_abs_px"] for out in outputs.values())
     return {
         "model": str(model),
         "split": f"{Path(data).name}/{split}",
         "faces": len(records),
         "precision": precision,
         "x86_nme": x86_nme,
-        "thresholds": {"delta_nme": MAX_DELTA_NME, "max_abs_px": MAX_PX},
+        "thresholds": {"delta_nme": MAX_DELTA_NME, "max_abs_px": max_px},
         "emulator": env.info,
         "cpus": rows,
+        "arm_spread_px": spread,  # largest difference between the emulated CPUs themselves
         "ok": all(r["ok"] for r in rows.values()),
     }
 
@@ -128,6 +136,7 @@ def sidecar_summary(report: dict) -> dict:
         "precision": report["precision"],
         "x86_nme": report["x86_nme"],
         "ok": report["ok"],
+        "arm_spread_px": report["arm_spread_px"],
         "emulator": f"{report['emulator']['qemu']}; MNN {report['emulator']['mnn']} aarch64 wheel",
         "cpus": {
             cpu: {k: r[k] for k in ("kernels", "ok", "delta_nme", "max_abs_px", "worst_point")}
@@ -161,4 +170,10 @@ def markdown(report: dict) -> str:
             f"| {cpu} | {r['kernels']} | {r['max_abs_px']:.4f} | {r['worst_point']} | {r['nme']:.3f} | "
             f"{r['delta_nme']:+.4f} | {'ok' if r['ok'] else 'FAIL'} |"
         )
+    lines += [
+        "",
+        f"Largest difference between the emulated CPUs themselves: {report['arm_spread_px']:.4f} px. "
+        f"Pass: |ΔNME| ≤ {report['thresholds']['delta_nme']} and max diff ≤ "
+        f"{report['thresholds']['max_abs_px']:.2f} px.",
+    ]
     return "\n".join(lines) + "\n"

@@ -51,6 +51,7 @@ class PIPHead(nn.Module):
         super().__init__()
         self.num_points = num_points
         self.use_stride16 = use_stride16
+        self.decode = "local"  # or "argmax" (the cell alone): see _local_decode
         cin = channels[-1]
         if use_stride16:
             self.lateral = nn.Conv2d(channels[-2], mid, 1)
@@ -77,6 +78,9 @@ class PIPHead(nn.Module):
         off = self.off(x).view(b, n, 2, gh * gw)  # x and y offsets per cell
         idx = logits.argmax(dim=2, keepdim=True)  # (B, N, 1)
         cells = torch.arange(gh * gw, device=x.device).view(1, 1, -1)
+        if self.decode == "local":
+            coords = self._local_decode(logits, off, idx, cells, gh, gw)
+            return {"coords": coords, "logits": logits, "offsets": off}
         onehot = (cells == idx).to(off.dtype)  # (B, N, G*G)
         o = (off * onehot.unsqueeze(2)).sum(dim=3)  # (B, N, 2)
         cx = (idx.squeeze(2) % gw).to(off.dtype)
@@ -84,3 +88,19 @@ class PIPHead(nn.Module):
         u = (cx + 0.5 + o[..., 0]) / gw
         v = (cy + 0.5 + o[..., 1]) / gh
         return {"coords": torch.stack([u, v], dim=-1), "logits": logits, "offsets": off}
+
+    @staticmethod
+    def _local_decode(logits, off, idx, cells, gh: int, gw: int):
+        """Softmax-weighted mean of (cell + offset) over the 3 x 3 cells around the argmax: near-tied
+        cells blend instead of switching, so tiny score changes (int8 kernels, x86 vs ARM) move a
+        point a little, not by a cell."""
+        dtype = off.dtype
+        ccx, ccy = (cells % gw).to(dtype), torch.div(cells, gw, rounding_mode="floor").to(dtype)
+        icx, icy = (idx % gw).to(dtype), torch.div(idx, gw, rounding_mode="floor").to(dtype)
+        near = ((ccx - icx).abs() <= 1.0) & ((ccy - icy).abs() <= 1.0)  # (B, N, G*G)
+        top = logits.max(dim=2, keepdim=True).values
+        w = torch.exp(logits - top) * near.to(dtype)
+        w = w / w.sum(dim=2, keepdim=True)
+        u = ((ccx + 0.5 + off[:, :, 0]) * w).sum(dim=2) / gw
+        v = ((ccy + 0.5 + off[:, :, 1]) * w).sum(dim=2) / gh
+        return torch.stack([u, v], dim=-1)

@@ -217,9 +217,9 @@ def quantize_checkpoint(
             quantize_mnn(source, final, crops, spec, method=mnn_method)
         extra = {**calib_info, "method": mnn_method, "fc_guard": guarded}
         results[str(final)] = score(load_mnn_runner(final, meta=meta)[0], meta, test, spec, reference, extra)
-        if not stamp_metadata(final, meta, inputs[:2]):
-            log(f"warning: {final}: metadata only in the sidecar (an MNN rewrite changed the outputs)")
         meta["arm_verified"] = arm_check(final, meta, data, split, arm, arm_faces, log)
+        if not stamp_metadata(final, meta, inputs[:2]):  # outputs stay bit-identical, or it is not stamped
+            log(f"warning: {final}: metadata only in the sidecar (an MNN rewrite changed the outputs)")
     write_json(sidecar_path(final), meta)
     log(json.dumps({k: {m: v[m] for m in ("nme", "fr", "auc")} for k, v in results.items()}))
     return results
