@@ -94,3 +94,18 @@ def test_two_process_ddp_on_cpu(sample_root, tmp_path):
     assert "distributed: 2 processes, backend gloo" in proc.stdout
     assert "replicas identical after training: True" in proc.stdout
     assert len(read_checkpoint(tmp_path / "model.pt")["history"]) == 2
+
+
+def test_init_starts_from_another_checkpoint(tiny_checkpoint, tmp_path):
+    """--init: the run starts from those weights (validated at epoch 0) and refuses another model."""
+    cfg = tiny_config(tmp_path / "ft", init=str(tiny_checkpoint), epochs=1, val_fraction=0.3, lr=0.0)
+    history = read_checkpoint(fit(cfg, log=lambda *_: None))["history"]
+    assert history[0]["epoch"] == 0 and "val" in history[0]
+    # lr 0 for the one epoch: the weights are the initial ones (BatchNorm statistics aside)
+    start, _ = load_model(tiny_checkpoint)
+    tuned, _ = load_model(tmp_path / "ft" / "model.pt")
+    for (name, a), b in zip(start.state_dict().items(), tuned.state_dict().values()):
+        if "running" not in name and "num_batches" not in name:
+            torch.testing.assert_close(a, b, msg=name)
+    with pytest.raises(ValueError, match="--init checkpoint is"):
+        fit(tiny_config(tmp_path / "bad", init=str(tiny_checkpoint), head="flatten"), log=lambda *_: None)
