@@ -14,6 +14,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -201,6 +202,4 @@ def _build(work: Path, log) -> None:
 
 
 def _pip() -> list[str]:
-    import sys
-
     return [sys.executable, "-m", "pip"]
