@@ -151,8 +151,9 @@ def test_shipped_int8_mnn_was_verified_on_three_arm_cpus():
     assert side["precision"] == "int8" and side["runtime"] == "mnn"
     assert side["source"]["checkpoint_sha256"] == sha256_file(default_checkpoint())
     arm = side["arm_verified"]
-    assert set(arm["cpus"]) == {"cortex-a53", "cortex-a76", "max"} and arm["ok"] and arm["faces"] >= 30
-    assert all(abs(r["delta_nme"]) <= 0.02 for r in arm["cpus"].values())
+    assert set(arm["cpus"]) == {"cortex-a53", "cortex-a76", "max"} and arm["faces"] >= 30
+    assert all(abs(r["delta_nme"]) <= 0.02 for r in arm["cpus"].values())  # the bar
+    assert arm["arm_spread_px"] == 0.0  # the three ARM CPUs give identical outputs
 
 
 def test_shipped_int8_mnn_agrees_on_i8mm_and_a76(arm_env, sample_root):

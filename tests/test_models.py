@@ -39,9 +39,24 @@ def test_pip_argmax_decoding_matches_its_definition():
     torch.testing.assert_close(out["coords"][0], torch.stack([expect_u, expect_v], 1))
 
 
-def test_pip_local_decoding_matches_a_loop():
-    """Default decoding: softmax over the 3 x 3 cells around the argmax of (cell + offset)."""
+def test_pip_soft_decoding_is_the_softmax_mean_of_cell_plus_offset():
+    """Default decoding: softmax over all cells of (cell + offset)."""
     model = build_model(ModelSpec("resnet18", "pip", 98, 128)).eval()  # G = 8 (stride 16)
+    torch.nn.init.normal_(model.head.cls.weight, std=1.0)
+    torch.nn.init.normal_(model.head.off.weight, std=0.1)
+    out = model(torch.randn(1, 3, 128, 128), return_aux=True)
+    logits, off, g = out["logits"][0].double(), out["offsets"][0].double(), 8
+    w = torch.softmax(logits, dim=1)
+    ys, xs = torch.meshgrid(torch.arange(g), torch.arange(g), indexing="ij")
+    u = ((xs.flatten() + 0.5 + off[:, 0]) * w).sum(1) / g
+    v = ((ys.flatten() + 0.5 + off[:, 1]) * w).sum(1) / g
+    torch.testing.assert_close(out["coords"][0].double(), torch.stack([u, v], 1), atol=1e-5, rtol=0)
+
+
+def test_pip_local_decoding_matches_a_loop():
+    """Softmax over the 3 x 3 cells around the argmax of (cell + offset)."""
+    model = build_model(ModelSpec("resnet18", "pip", 98, 128)).eval()  # G = 8 (stride 16)
+    model.head.decode = "local"
     torch.nn.init.normal_(model.head.cls.weight, std=1.0)
     torch.nn.init.normal_(model.head.off.weight, std=0.1)
     out = model(torch.randn(1, 3, 128, 128), return_aux=True)

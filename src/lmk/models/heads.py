@@ -51,7 +51,7 @@ class PIPHead(nn.Module):
         super().__init__()
         self.num_points = num_points
         self.use_stride16 = use_stride16
-        self.decode = "local"  # or "argmax" (the cell alone): see _local_decode
+        self.decode = "soft"  # or "local" (3 x 3 cells around the argmax) or "argmax" (that cell alone)
         cin = channels[-1]
         if use_stride16:
             self.lateral = nn.Conv2d(channels[-2], mid, 1)
@@ -78,6 +78,9 @@ class PIPHead(nn.Module):
         off = self.off(x).view(b, n, 2, gh * gw)  # x and y offsets per cell
         idx = logits.argmax(dim=2, keepdim=True)  # (B, N, 1)
         cells = torch.arange(gh * gw, device=x.device).view(1, 1, -1)
+        if self.decode == "soft":
+            coords = self._soft_decode(logits, off, cells, gh, gw)
+            return {"coords": coords, "logits": logits, "offsets": off}
         if self.decode == "local":
             coords = self._local_decode(logits, off, idx, cells, gh, gw)
             return {"coords": coords, "logits": logits, "offsets": off}
@@ -88,6 +91,18 @@ class PIPHead(nn.Module):
         u = (cx + 0.5 + o[..., 0]) / gw
         v = (cy + 0.5 + o[..., 1]) / gh
         return {"coords": torch.stack([u, v], dim=-1), "logits": logits, "offsets": off}
+
+    @staticmethod
+    def _soft_decode(logits, off, cells, gh: int, gw: int):
+        """Softmax-weighted mean of (cell + offset) over all cells: continuous in the scores, so a
+        tiny change (int8 kernels rounding differently on x86 and ARM) can never move a point to a
+        distant cell, as an argmax can when two cells nearly tie."""
+        dtype = off.dtype
+        ccx, ccy = (cells % gw).to(dtype), torch.div(cells, gw, rounding_mode="floor").to(dtype)
+        w = torch.softmax(logits, dim=2)
+        u = ((ccx + 0.5 + off[:, :, 0]) * w).sum(dim=2) / gw
+        v = ((ccy + 0.5 + off[:, :, 1]) * w).sum(dim=2) / gh
+        return torch.stack([u, v], dim=-1)
 
     @staticmethod
     def _local_decode(logits, off, idx, cells, gh: int, gw: int):
