@@ -40,8 +40,8 @@ class GAPHead(nn.Module):
 
 class PIPHead(nn.Module):
     """PIPNet-style heatmap + offsets on a coarse grid (stride 32 by default, optionally merged
-    with the stride-16 map). Decoding (argmax cell + offset) happens in forward with
-    export-friendly ops only (ArgMax, Equal, Mul, ReduceSum): no Gather.
+    with the stride-16 map). Decoding (a weighted mean of cell + offset, see _cell_weights) happens
+    in forward with export-friendly ops only (Softmax or ArgMax, Equal, Mul, ReduceSum): no Gather.
 
     Cell convention: a grid of G x G cells over the crop; point u lies in cell c = floor(u * G),
     offset o = u * G - c - 0.5 in [-0.5, 0.5); decoding u = (c + 0.5 + o) / G.
@@ -76,46 +76,27 @@ class PIPHead(nn.Module):
         n = self.num_points
         logits = self.cls(x).flatten(2)  # (B, N, G*G)
         off = self.off(x).view(b, n, 2, gh * gw)  # x and y offsets per cell
-        idx = logits.argmax(dim=2, keepdim=True)  # (B, N, 1)
         cells = torch.arange(gh * gw, device=x.device).view(1, 1, -1)
-        if self.decode == "soft":
-            coords = self._soft_decode(logits, off, cells, gh, gw)
-            return {"coords": coords, "logits": logits, "offsets": off}
-        if self.decode == "local":
-            coords = self._local_decode(logits, off, idx, cells, gh, gw)
-            return {"coords": coords, "logits": logits, "offsets": off}
-        onehot = (cells == idx).to(off.dtype)  # (B, N, G*G)
-        o = (off * onehot.unsqueeze(2)).sum(dim=3)  # (B, N, 2)
-        cx = (idx.squeeze(2) % gw).to(off.dtype)
-        cy = torch.div(idx.squeeze(2), gw, rounding_mode="floor").to(off.dtype)
-        u = (cx + 0.5 + o[..., 0]) / gw
-        v = (cy + 0.5 + o[..., 1]) / gh
+        cx, cy = (cells % gw).to(off.dtype), torch.div(cells, gw, rounding_mode="floor").to(off.dtype)
+        w = self._cell_weights(logits, cells, cx, cy, gw)  # (B, N, G*G), summing to 1 per point
+        u = ((cx + 0.5 + off[:, :, 0]) * w).sum(dim=2) / gw
+        v = ((cy + 0.5 + off[:, :, 1]) * w).sum(dim=2) / gh
         return {"coords": torch.stack([u, v], dim=-1), "logits": logits, "offsets": off}
 
-    @staticmethod
-    def _soft_decode(logits, off, cells, gh: int, gw: int):
-        """Softmax-weighted mean of (cell + offset) over all cells: continuous in the scores, so a
-        tiny change (int8 kernels rounding differently on x86 and ARM) can never move a point to a
-        distant cell, as an argmax can when two cells nearly tie."""
-        dtype = off.dtype
-        ccx, ccy = (cells % gw).to(dtype), torch.div(cells, gw, rounding_mode="floor").to(dtype)
-        w = torch.softmax(logits, dim=2)
-        u = ((ccx + 0.5 + off[:, :, 0]) * w).sum(dim=2) / gw
-        v = ((ccy + 0.5 + off[:, :, 1]) * w).sum(dim=2) / gh
-        return torch.stack([u, v], dim=-1)
-
-    @staticmethod
-    def _local_decode(logits, off, idx, cells, gh: int, gw: int):
-        """Softmax-weighted mean of (cell + offset) over the 3 x 3 cells around the argmax: near-tied
-        cells blend instead of switching, so tiny score changes (int8 kernels, x86 vs ARM) move a
-        point a little, not by a cell."""
-        dtype = off.dtype
-        ccx, ccy = (cells % gw).to(dtype), torch.div(cells, gw, rounding_mode="floor").to(dtype)
-        icx, icy = (idx % gw).to(dtype), torch.div(idx, gw, rounding_mode="floor").to(dtype)
-        near = ((ccx - icx).abs() <= 1.0) & ((ccy - icy).abs() <= 1.0)  # (B, N, G*G)
-        top = logits.max(dim=2, keepdim=True).values
-        w = torch.exp(logits - top) * near.to(dtype)
-        w = w / w.sum(dim=2, keepdim=True)
-        u = ((ccx + 0.5 + off[:, :, 0]) * w).sum(dim=2) / gw
-        v = ((ccy + 0.5 + off[:, :, 1]) * w).sum(dim=2) / gh
-        return torch.stack([u, v], dim=-1)
+    def _cell_weights(self, logits, cells, cx, cy, gw: int):
+        """How much each cell's (cell + offset) counts for a point, per `decode`:
+        soft: softmax over all cells, continuous in the scores, so a tiny change (int8 kernels
+        rounding differently on x86 and ARM) can never move a point to a distant cell, as an argmax
+        can when two cells nearly tie; local: softmax over the 3 x 3 cells around the argmax;
+        argmax: that cell alone (one-hot)."""
+        if self.decode == "soft":
+            return torch.softmax(logits, dim=2)
+        idx = logits.argmax(dim=2, keepdim=True)  # (B, N, 1)
+        if self.decode == "argmax":
+            return (cells == idx).to(cx.dtype)
+        if self.decode != "local":
+            raise ValueError(f"unknown PIP decoding {self.decode!r}: soft, local or argmax")
+        icx, icy = (idx % gw).to(cx.dtype), torch.div(idx, gw, rounding_mode="floor").to(cx.dtype)
+        near = ((cx - icx).abs() <= 1.0) & ((cy - icy).abs() <= 1.0)
+        w = torch.exp(logits - logits.max(dim=2, keepdim=True).values) * near.to(cx.dtype)
+        return w / w.sum(dim=2, keepdim=True)

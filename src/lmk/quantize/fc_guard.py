@@ -82,9 +82,11 @@ def pad_fc_outputs(proto: onnx.ModelProto, multiple: int = MULTIPLE) -> list[dic
 
 
 def guard_onnx(src: Path, dst: Path, multiple: int = MULTIPLE) -> list[dict]:
-    """Write a guarded copy of `src` (unchanged layers stay bit-identical); returns what changed."""
+    """Write a guarded copy of `src` to `dst` (unchanged layers stay bit-identical) and return what
+    changed; when no layer needs the guard, nothing is written and the list is empty."""
     proto = onnx.load(str(src))
     changed = pad_fc_outputs(proto, multiple)
-    onnx.checker.check_model(proto)
-    atomic_write_bytes(Path(dst), proto.SerializeToString())
+    if changed:
+        onnx.checker.check_model(proto)
+        atomic_write_bytes(Path(dst), proto.SerializeToString())
     return changed
