@@ -12,6 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from lmk.checkpoint import load_model
@@ -33,6 +34,10 @@ def describe(cfg: dict, data: Path) -> dict:
     recipe = f"{cfg.get('loss')}, {cfg.get('optimizer')}, {cfg.get('epochs')} ep" + (
         f", stem+{frozen} blocks frozen" if frozen >= 0 else ""
     )
+    if cfg.get("coord_weight"):
+        recipe += f", coordinate loss ×{cfg['coord_weight']:g}"
+    if cfg.get("ema"):
+        recipe += f", EMA {cfg['ema']:g}"
     return {
         "architecture": cfg.get("backbone"),
         "head": cfg.get("head"),
@@ -42,16 +47,33 @@ def describe(cfg: dict, data: Path) -> dict:
     }
 
 
+def paired_difference(a: np.ndarray, b: np.ndarray, resamples: int = 10_000, seed: int = 0) -> dict:
+    """Is b better than a on these faces, or is it noise? Mean per-face NME difference (b - a) with a
+    paired bootstrap interval: the same faces, resampled together."""
+    d = b - a
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, len(d), (resamples, len(d)))].mean(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return {
+        "mean": float(d.mean()),
+        "ci95": [float(lo), float(hi)],
+        "resamples": resamples,
+        "b_better": int((d < 0).sum()),
+        "faces": len(d),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checkpoints", nargs="+", type=Path)
     ap.add_argument("--data", type=Path, default=Path("../shared/data/wflw-mini"))
     ap.add_argument("--split", default="test")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/model_table"))
+    ap.add_argument("--paired", action="store_true", help="compare the last two checkpoints face by face")
     args = ap.parse_args()
     torch.set_num_threads(2)
     records = read_wflw(args.data, args.split)
-    rows, curves = [], {}
+    rows, curves, per_face = [], {}, []
     for ckpt in args.checkpoints:
         model, blob = load_model(ckpt)
         spec = input_spec_from_meta(blob["meta"])
@@ -71,7 +93,8 @@ def main() -> None:
             "val_nme": (blob["meta"]["metrics"].get("val") or {}).get("nme"),
         }
         rows.append(row)
-        curves[f"{row['architecture']}-{row['head']}"] = nme_i
+        per_face.append(np.asarray(nme_i) * 100)
+        curves[f"{ckpt.parent.name}/{ckpt.stem}: {row['architecture']}-{row['head']}, NME {row['nme']:.2f}%"] = nme_i
         print(json.dumps(row))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(
@@ -87,6 +110,17 @@ def main() -> None:
             f"| {r['architecture']} | {r['head']} | {r['pretraining']} | {r['recipe']} | {r['train_data']} | "
             f"{r['nme']:.2f} | {r['fr']:.2f} | {r['auc']:.4f} | {r['params_M']} | {r['gflops']} |"
         )
+    paired = paired_difference(per_face[-2], per_face[-1]) if args.paired and len(per_face) > 1 else None
+    if paired:
+        paired.update(a=rows[-2]["checkpoint"], b=rows[-1]["checkpoint"])
+        write_json(args.out.with_name(args.out.name + "_paired.json"), paired)
+        print(json.dumps(paired))
+        lines += [
+            "",
+            f"Per face, {paired['b']} vs {paired['a']}: mean NME difference {paired['mean']:+.3f} points, "
+            f"95 % paired-bootstrap interval [{paired['ci95'][0]:+.3f}, {paired['ci95'][1]:+.3f}] "
+            f"({paired['resamples']:,} resamples); better on {paired['b_better']} of {paired['faces']} faces.",
+        ]
     args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     save_ced_plot(args.out.with_name(args.out.name + "_ced.png"), curves)
 

@@ -53,6 +53,47 @@ def test_masked_points_do_not_count():
     assert landmark_loss({"coords": pred}, target, mask, "l1", 64).item() == pytest.approx(0.0, abs=1e-6)
 
 
+def test_pip_coord_weight_adds_the_decoded_coordinate_loss():
+    """coord_weight adds weight x L1 of the decoded coordinates, in cell units (stride 32 at 256)."""
+    torch.manual_seed(0)
+    target = torch.rand(2, 98, 2)
+    mask = torch.ones(2, 98)
+    out = {"logits": torch.randn(2, 98, 64), "offsets": torch.randn(2, 98, 2, 64) * 0.1, "coords": target + 0.01}
+    base = landmark_loss(out, target, mask, "l1", 256).item()
+    with_coords = landmark_loss(out, target, mask, "l1", 256, coord_weight=0.5).item()
+    assert with_coords - base == pytest.approx(0.5 * 0.01 * 256 / 32, rel=1e-4)
+
+
+def test_weight_ema_follows_the_definition():
+    from lmk.training.ema import WeightEMA
+
+    model = torch.nn.Linear(3, 2)
+    ema = WeightEMA(model, 0.5)
+    start = model.weight.detach().clone()
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    ema.update(model)  # step 1: decay min(0.5, 2/11) = 2/11
+    d = 2 / 11
+    assert torch.allclose(ema.model.weight, d * start + (1 - d) * model.weight)
+    with pytest.raises(ValueError, match="decay"):
+        WeightEMA(model, 1.0)
+
+
+def test_ema_run_writes_the_average_and_the_raw_weights(sample_root, tmp_path):
+    torch.set_num_threads(2)
+    cfg = tiny_config(tmp_path, epochs=2, lr=3e-3, warmup_epochs=0, ema=0.9, val_fraction=0.2, eval_every=1)
+    path = fit(cfg, log=lambda *_: None)
+    avg, raw = read_checkpoint(path), read_checkpoint(tmp_path / "model_raw.pt")
+    assert {"val", "val_ema"} <= set(avg["history"][-1])
+    assert avg["meta"]["metrics"]["val"] == avg["history"][-1]["val_ema"]
+    assert raw["meta"]["metrics"]["val"] == avg["history"][-1]["val"]
+    assert any(not torch.equal(avg["state_dict"][k], raw["state_dict"][k]) for k in avg["state_dict"])
+    steps = torch.load(tmp_path / "last.pt", weights_only=True)["ema"]["steps"]
+    cfg.epochs = 3  # resume carries the average on
+    fit(cfg, resume=str(tmp_path / "last.pt"), log=lambda *_: None)
+    assert torch.load(tmp_path / "last.pt", weights_only=True)["ema"]["steps"] == steps * 3 // 2
+
+
 def test_schedules():
     cfg = TrainConfig(epochs=10, warmup_epochs=0, schedule="step", steps=[5, 8])
     assert [round(lr_factor(cfg, e), 6) for e in (0, 5, 8)] == [1.0, 0.1, 0.01]

@@ -54,6 +54,8 @@ def train(
     input_size: int = 256,
     loss: str = typer.Option("l1", help="l1 | l2 | log_l2 | wing"),
     cls_sigma: float = typer.Option(0.0, help="pip head: Gaussian cell target sigma in cells (0: one-hot)"),
+    coord_weight: float = typer.Option(0.0, help="pip head: weight of a loss on the decoded coordinates"),
+    ema: float = typer.Option(0.0, help="keep a weight EMA with this decay (e.g. 0.995); model.pt is then the EMA"),
     optimizer: str = typer.Option("adamw", help="adam | adamw | sgd"),
     lr: float = 1e-3,
     weight_decay: float = 1e-4,

@@ -72,7 +72,7 @@ def save_ced_plot(path: Path, curves: dict[str, np.ndarray]) -> bool:
     except ImportError:
         return False
     x = np.linspace(0, 0.1, 1001)
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig, ax = plt.subplots(figsize=(6, 4 + 0.25 * len(curves)))
     for label, nme_i in curves.items():
         ax.plot(x * 100, ced(nme_i, x), label=label)
     ax.set_xlabel("NME (%)")
@@ -80,10 +80,10 @@ def save_ced_plot(path: Path, curves: dict[str, np.ndarray]) -> bool:
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), fontsize="small")  # below: never over a curve
     fig.tight_layout()
     tmp = Path(path).with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=120)
+    fig.savefig(tmp, dpi=120, bbox_inches="tight")
     plt.close(fig)
     tmp.replace(path)
     return True

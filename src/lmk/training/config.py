@@ -17,6 +17,8 @@ class TrainConfig:
     enlarge: float = 1.2
     loss: str = "l1"
     cls_sigma: float = 0.0  # PIP head: Gaussian cell target (cells); 0: one-hot
+    coord_weight: float = 0.0  # PIP head: weight of the loss on the decoded coordinates (cell units)
+    ema: float = 0.0  # decay of a weight average kept beside the model (0: off); model.pt is then the average
     optimizer: str = "adamw"
     lr: float = 1e-3
     weight_decay: float = 1e-4

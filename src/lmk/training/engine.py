@@ -23,6 +23,7 @@ from lmk.meta import build_meta
 from lmk.metrics import nme_per_face, score
 from lmk.models import ModelSpec, build_model
 from lmk.training.config import TrainConfig
+from lmk.training.ema import WeightEMA
 from lmk.training.losses import landmark_loss
 
 
@@ -88,7 +89,7 @@ def lr_factor(cfg: TrainConfig, epoch: float) -> float:
     raise ValueError(f"unknown schedule {cfg.schedule!r}; choose cosine or step")
 
 
-def train_one_epoch(model, loader, optimizer, cfg: TrainConfig, epoch: int, device, scaler, frozen) -> float:
+def train_one_epoch(model, loader, optimizer, cfg: TrainConfig, epoch: int, device, scaler, frozen, ema=None) -> float:
     model.train()
     for m in frozen:
         m.eval()  # frozen layers keep their BN statistics
@@ -103,7 +104,9 @@ def train_one_epoch(model, loader, optimizer, cfg: TrainConfig, epoch: int, devi
         with torch.autocast(device.type, dtype=torch.float16, enabled=scaler is not None):
             out = model(x, return_aux=True)
         out = {k: v.float() for k, v in out.items()}
-        loss = landmark_loss(out, target, mask, cfg.loss, cfg.input_size, cls_sigma=cfg.cls_sigma)
+        loss = landmark_loss(
+            out, target, mask, cfg.loss, cfg.input_size, cls_sigma=cfg.cls_sigma, coord_weight=cfg.coord_weight
+        )
         optimizer.zero_grad(set_to_none=True)
         if scaler is not None:
             scaler.scale(loss).backward()
@@ -112,6 +115,8 @@ def train_one_epoch(model, loader, optimizer, cfg: TrainConfig, epoch: int, devi
         else:
             loss.backward()
             optimizer.step()
+        if ema is not None:
+            ema.update(model.module if hasattr(model, "module") else model)
         total += loss.item() * len(x)
         count += len(x)
         bar.set_postfix(loss=f"{total / count:.4f}")
@@ -161,12 +166,15 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
+    ema = WeightEMA(model, cfg.ema) if cfg.ema else None
     start_epoch, history = 0, []
     if resume:
         state = torch.load(resume, map_location="cpu", weights_only=True)
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state["state_dict"].items()})
         optimizer.load_state_dict(state["optimizer"])
         start_epoch, history = state["epoch"], state.get("history", [])
+        if ema is not None and "ema" in state:
+            ema.load_state_dict(state["ema"])
         log(f"resumed from {resume} at epoch {start_epoch}")
 
     ddp = dist.is_initialized()
@@ -187,9 +195,9 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
     scaler = torch.amp.GradScaler("cuda") if cfg.amp and device.type == "cuda" else None
     writer = _tensorboard(out) if is_main() else None
 
-    def snapshot(path: Path, epoch: int, metrics: dict, extra: dict | None = None, half: bool = False):
+    def snapshot(path: Path, epoch: int, metrics: dict, extra: dict | None = None, weights=None):
         meta = build_meta(ispec.__dict__, metrics=metrics, model=spec.as_dict())
-        save_checkpoint(path, model, spec, cfg.as_dict(), meta, extra=extra, half=half)
+        save_checkpoint(path, model if weights is None else weights, spec, cfg.as_dict(), meta, extra=extra)
 
     if cfg.init and not resume and val_ds is not None and is_main():
         row = {"epoch": 0, "val": evaluate(model, val_ds, device)}
@@ -200,14 +208,17 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
         if sampler is not None:
             sampler.set_epoch(epoch)
         train_ds.set_epoch(epoch)
-        loss = train_one_epoch(net, loader, optimizer, cfg, epoch, device, scaler, frozen)
+        loss = train_one_epoch(net, loader, optimizer, cfg, epoch, device, scaler, frozen, ema)
         row = {"epoch": epoch + 1, "loss": loss, "lr": cfg.lr * lr_factor(cfg, epoch + 1), "time_s": time.time() - t0}
         last = epoch + 1 == cfg.epochs
         if val_ds is not None and is_main() and ((epoch + 1) % cfg.eval_every == 0 or last):
             row["val"] = evaluate(model, val_ds, device)
+            if ema is not None:
+                row["val_ema"] = evaluate(ema.model, val_ds, device)
         history.append(row)
         if is_main():
             val = f" val NME {row['val']['nme']:.3f}%" if "val" in row else ""
+            val += f" (EMA {row['val_ema']['nme']:.3f}%)" if "val_ema" in row else ""
             log(f"epoch {epoch + 1}/{cfg.epochs} loss {loss:.4f}{val} ({row['time_s']:.0f}s)")
             if writer:
                 writer.add_scalar("loss/train", loss, epoch + 1)
@@ -217,29 +228,26 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
                 out / "last.pt",
                 epoch + 1,
                 {},
-                extra={"optimizer": optimizer.state_dict(), "epoch": epoch + 1, "history": history},
+                extra={
+                    "optimizer": optimizer.state_dict(),
+                    "epoch": epoch + 1,
+                    "history": history,
+                    **({"ema": ema.state_dict()} if ema is not None else {}),
+                },
             )
     final = out / "model.pt"
     if is_main():
-        metrics = {"val": history[-1].get("val")} if history and "val" in history[-1] else {}
-        if cfg.test_split:
-            from lmk.evaluation import score_runner
-            from lmk.runtime.torch_runner import torch_runner
-
-            test = read_wflw(Path(cfg.data), "test")
-            s = score_runner(test, torch_runner(model.float().eval()), ispec.__dict__, batch_size=16)
-            metrics.update(
-                {
-                    "dataset": f"{Path(cfg.data).name}/test",
-                    "nme": s.nme,
-                    "fr": s.fr,
-                    "auc": s.auc,
-                    "flip_test": False,
-                    "faces": s.faces,
-                }
-            )
-            log(f"test NME {s.nme:.3f}% FR {s.fr:.2f}% AUC {s.auc:.4f}")
-        snapshot(final, cfg.epochs, metrics, extra={"history": history})
+        last_row = history[-1] if history else {}
+        if ema is None:
+            outputs = [(final, model, last_row.get("val"))]
+        else:  # the average is the model; the last raw weights stay beside it for comparison
+            outputs = [(final, ema.model, last_row.get("val_ema")), (out / "model_raw.pt", model, last_row.get("val"))]
+        for path, weights, val in outputs:
+            metrics = {"val": val} if val else {}
+            if cfg.test_split:
+                metrics.update(_score_test(cfg, ispec, weights))
+                log(f"{path.name}: test NME {metrics['nme']:.3f}% FR {metrics['fr']:.2f}% AUC {metrics['auc']:.4f}")
+            snapshot(path, cfg.epochs, metrics, extra={"history": history}, weights=weights)
     if ddp:
         same = replicas_identical(model)
         if is_main():
@@ -247,6 +255,22 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
         dist.barrier()
         dist.destroy_process_group()
     return final
+
+
+def _score_test(cfg: TrainConfig, ispec: InputSpec, model: torch.nn.Module) -> dict:
+    from lmk.evaluation import score_runner
+    from lmk.runtime.torch_runner import torch_runner
+
+    test = read_wflw(Path(cfg.data), "test")
+    s = score_runner(test, torch_runner(model.float().eval()), ispec.__dict__, batch_size=16)
+    return {
+        "dataset": f"{Path(cfg.data).name}/test",
+        "nme": s.nme,
+        "fr": s.fr,
+        "auc": s.auc,
+        "flip_test": False,
+        "faces": s.faces,
+    }
 
 
 def init_from_checkpoint(model: torch.nn.Module, spec: ModelSpec, path: str) -> None:

@@ -49,6 +49,7 @@ def landmark_loss(
     input_size: int,
     neighbors: int = 1,
     cls_sigma: float = 0.0,
+    coord_weight: float = 0.0,
 ) -> torch.Tensor:
     """target: (B, N, 2) crop_normalized. Regression heads: loss on decoded pixels. PIP head:
     cross-entropy over grid cells + the chosen loss on offsets (pixels / stride = cell units).
@@ -86,4 +87,6 @@ def landmark_loss(
         pred_off = off.gather(3, nidx[:, :, None, None].expand(-1, -1, 2, 1)).squeeze(3)  # (B, N, 2)
         weight = 1.0 if (dx, dy) == (0, 0) else 1.0 / (len(shifts) - 1)  # neighbours share one unit
         reg_loss = reg_loss + weight * reg((pred_off - (grid - nb - 0.5)) * stride, valid) / stride
+    if coord_weight > 0:
+        reg_loss = reg_loss + coord_weight * reg((out["coords"] - target) * input_size, mask) / stride
     return cls_loss + reg_loss
