@@ -18,6 +18,11 @@ class CheckpointError(ValueError):
     pass
 
 
+def float_state(state_dict: dict) -> dict:
+    """fp32 copies of the floating tensors (shipped checkpoints store fp16), others as they are."""
+    return {k: v.float() if v.is_floating_point() else v for k, v in state_dict.items()}
+
+
 def save_checkpoint(
     path: Path,
     model: torch.nn.Module,
@@ -53,9 +58,8 @@ def load_model(path: Path) -> tuple[LandmarkModel, dict]:
     """Rebuild the model in fp32 eval mode; returns (model, checkpoint dict)."""
     blob = read_checkpoint(path)
     model = build_model(ModelSpec(**blob["model"]))
-    state = {k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()}
     try:
-        model.load_state_dict(state)
+        model.load_state_dict(float_state(blob["state_dict"]))
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: weights do not fit model {blob['model']}: {exc}") from None
     return model.eval(), blob

@@ -11,6 +11,8 @@ import copy
 import torch
 from torch import nn
 
+from lmk.checkpoint import float_state
+
 
 class WeightEMA:
     def __init__(self, model: nn.Module, decay: float):
@@ -39,5 +41,4 @@ class WeightEMA:
 
     def load_state_dict(self, state: dict) -> None:
         self.steps = int(state["steps"])
-        weights = state["state_dict"]
-        self.model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in weights.items()})
+        self.model.load_state_dict(float_state(state["state_dict"]))

@@ -15,7 +15,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
-from lmk.checkpoint import read_checkpoint, save_checkpoint
+from lmk.checkpoint import float_state, read_checkpoint, save_checkpoint
 from lmk.data.augment import AugmentConfig
 from lmk.data.dataset import InputSpec, LandmarkDataset
 from lmk.data.readers import read_300w, read_wflw
@@ -170,7 +170,7 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
     start_epoch, history = 0, []
     if resume:
         state = torch.load(resume, map_location="cpu", weights_only=True)
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state["state_dict"].items()})
+        model.load_state_dict(float_state(state["state_dict"]))
         optimizer.load_state_dict(state["optimizer"])
         start_epoch, history = state["epoch"], state.get("history", [])
         if ema is not None and "ema" in state:
@@ -242,10 +242,11 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
             outputs = [(final, model, last_row.get("val"))]
         else:  # the average is the model; the last raw weights stay beside it for comparison
             outputs = [(final, ema.model, last_row.get("val_ema")), (out / "model_raw.pt", model, last_row.get("val"))]
+        test = read_wflw(Path(cfg.data), "test") if cfg.test_split else None
         for path, weights, val in outputs:
             metrics = {"val": val} if val else {}
-            if cfg.test_split:
-                metrics.update(_score_test(cfg, ispec, weights))
+            if test is not None:
+                metrics.update(_score_test(cfg, ispec, weights, test))
                 log(f"{path.name}: test NME {metrics['nme']:.3f}% FR {metrics['fr']:.2f}% AUC {metrics['auc']:.4f}")
             snapshot(path, cfg.epochs, metrics, extra={"history": history}, weights=weights)
     if ddp:
@@ -257,11 +258,10 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
     return final
 
 
-def _score_test(cfg: TrainConfig, ispec: InputSpec, model: torch.nn.Module) -> dict:
+def _score_test(cfg: TrainConfig, ispec: InputSpec, model: torch.nn.Module, test: list) -> dict:
     from lmk.evaluation import score_runner
     from lmk.runtime.torch_runner import torch_runner
 
-    test = read_wflw(Path(cfg.data), "test")
     s = score_runner(test, torch_runner(model.float().eval()), ispec.__dict__, batch_size=16)
     return {
         "dataset": f"{Path(cfg.data).name}/test",
@@ -278,7 +278,7 @@ def init_from_checkpoint(model: torch.nn.Module, spec: ModelSpec, path: str) -> 
     blob = read_checkpoint(Path(path))
     if ModelSpec(**blob["model"]) != spec:
         raise ValueError(f"{path}: --init checkpoint is {blob['model']}, but training builds {spec.as_dict()}")
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()})
+    model.load_state_dict(float_state(blob["state_dict"]))
 
 
 def replicas_identical(model: torch.nn.Module) -> bool:
