@@ -45,17 +45,7 @@ def main() -> None:
     shipped, _ = load_model(args.dst)  # measure what is stored: fp16 weights, run in fp32
     test = read_wflw(args.data, "test")
     s = score_runner(test, torch_runner(shipped), input_spec_from_meta(meta))
-    meta["metrics"].update(
-        {
-            "dataset": f"{args.data.name}/test",
-            "nme": s.nme,
-            "fr": s.fr,
-            "auc": s.auc,
-            "faces": s.faces,
-            "flip_test": False,
-            "weights": "fp16 storage, fp32 compute",
-        }
-    )
+    meta["metrics"].update({**s.as_metrics(f"{args.data.name}/test"), "weights": "fp16 storage, fp32 compute"})
     save(shipped)
     print(f"{args.dst}: {args.dst.stat().st_size:,} bytes; test NME {s.nme:.3f}% FR {s.fr:.2f}% AUC {s.auc:.4f}")
 

@@ -63,3 +63,14 @@ def test_subsets():
 def test_shape_mismatch_is_an_error():
     with pytest.raises(ValueError):
         nme_per_face(np.zeros((1, 98, 2)), np.zeros((1, 68, 2)), "wflw98")
+
+
+def test_metrics_block_for_model_files():
+    """The one metrics block every model file carries: values, face count, delta to a reference."""
+    s = score(np.array([0.05, 0.2]))
+    m = s.as_metrics("wflw-mini/test", reference_nme=10.0)
+    assert m["dataset"] == "wflw-mini/test" and m["faces"] == 2 and m["flip_test"] is False
+    assert m["nme"] == pytest.approx(12.5) and m["fr"] == pytest.approx(50.0)
+    assert m["delta_nme"] == pytest.approx(2.5)
+    assert m["units"] == {"nme": "%", "fr": "%", "auc": "0..1"}
+    assert "delta_nme" not in s.as_metrics("x")

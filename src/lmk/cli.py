@@ -124,6 +124,7 @@ def eval_cmd(
     from lmk.data.readers import read_dataset
     from lmk.evaluation import evaluate_predictions, format_table, save_ced_plot, write_predictions
     from lmk.meta import input_spec_from_meta, write_json
+    from lmk.metrics import UNITS
     from lmk.predict import predict_records
     from lmk.weights import default_checkpoint
 
@@ -145,7 +146,7 @@ def eval_cmd(
                 "dataset": name,
                 "flip_test": flip_test,
                 "scores": {k: v.as_dict() for k, v in scores.items()},
-                "units": {"nme": "%", "fr": "%", "auc": "0..1"},
+                "units": UNITS,
             },
         )
     if save_predictions:

@@ -50,6 +50,9 @@ def failure_rate(nme_i: np.ndarray, limit: float = 0.1) -> float:
     return float(np.mean(np.asarray(nme_i) > limit))
 
 
+UNITS = {"nme": "%", "fr": "%", "auc": "0..1"}  # of Scores' fields, written beside them in every JSON
+
+
 @dataclass
 class Scores:
     """Percent NME / FR and AUC in 0..1, with the face count behind them."""
@@ -61,6 +64,15 @@ class Scores:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def as_metrics(self, dataset: str, reference_nme: float | None = None) -> dict:
+        """The `metrics` block of a model file (../shared/ARTIFACT.md): one definition for every
+        writer (training, ship, export parity, int8), so the keys cannot drift apart."""
+        out = {"dataset": dataset, **self.as_dict(), "flip_test": False}
+        if reference_nme is not None:
+            out["delta_nme"] = self.nme - reference_nme
+        out["units"] = dict(UNITS)
+        return out
 
 
 def score(nme_i: np.ndarray) -> Scores:

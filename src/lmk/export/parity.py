@@ -8,6 +8,7 @@ import numpy as np
 
 from lmk.data.records import FaceRecord
 from lmk.evaluation import score_runner
+from lmk.metrics import Scores
 from lmk.predict import Runner, iter_inputs
 
 
@@ -24,17 +25,10 @@ class Parity:
     faces: int
 
     def as_metrics(self, dataset: str, reference_nme: float) -> dict:
-        return {
-            "dataset": dataset,
-            "nme": self.nme,
-            "fr": self.fr,
-            "auc": self.auc,
-            "faces": self.faces,
-            "flip_test": False,
-            "delta_nme": self.nme - reference_nme,
-            "max_abs_diff": self.max_abs_diff,
-            "units": {"nme": "%", "fr": "%", "auc": "0..1", "max_abs_diff": "fraction of crop side"},
-        }
+        out = Scores(self.nme, self.fr, self.auc, self.faces).as_metrics(dataset, reference_nme)
+        out["max_abs_diff"] = self.max_abs_diff
+        out["units"]["max_abs_diff"] = "fraction of crop side"
+        return out
 
 
 def crops(records: list[FaceRecord], spec: dict, n: int) -> np.ndarray:

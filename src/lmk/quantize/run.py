@@ -38,17 +38,7 @@ def nme_of(runner, records, spec) -> float:
 def score(runner, meta: dict, records, spec, reference: dict, extra: dict) -> dict:
     """Measure an int8 model on the test split; the metrics go into `meta`."""
     scores = score_runner(records, runner, spec)
-    meta["metrics"] = {
-        "dataset": reference["dataset"],
-        "nme": scores.nme,
-        "fr": scores.fr,
-        "auc": scores.auc,
-        "faces": scores.faces,
-        "flip_test": False,
-        "delta_nme": scores.nme - reference["nme"],
-        "units": {"nme": "%", "fr": "%", "auc": "0..1"},
-        **extra,
-    }
+    meta["metrics"] = {**scores.as_metrics(reference["dataset"], reference["nme"]), **extra}
     return meta["metrics"]
 
 

@@ -263,14 +263,7 @@ def _score_test(cfg: TrainConfig, ispec: InputSpec, model: torch.nn.Module, test
     from lmk.runtime.torch_runner import torch_runner
 
     s = score_runner(test, torch_runner(model.float().eval()), ispec.__dict__, batch_size=16)
-    return {
-        "dataset": f"{Path(cfg.data).name}/test",
-        "nme": s.nme,
-        "fr": s.fr,
-        "auc": s.auc,
-        "flip_test": False,
-        "faces": s.faces,
-    }
+    return s.as_metrics(f"{Path(cfg.data).name}/test")
 
 
 def init_from_checkpoint(model: torch.nn.Module, spec: ModelSpec, path: str) -> None:
