@@ -49,7 +49,7 @@ def finish(path: Path, meta: dict, runner, precision: str, ctx: dict, report: Ex
             f"{path}: fp32 parity broken: max abs diff {p.max_abs_diff:.2e} of the crop side "
             f"(limit {FP32_TOLERANCE:.0e}); file removed"
         )
-    meta["metrics"] = p.as_metrics(ctx["dataset"], ctx["ref"].nme)
+    meta["metrics"] = p.as_metrics(ctx["dataset"], ctx["ref"].scores.nme)
     embed(meta)
     write_json(sidecar_path(path), meta)
     report.files[str(path)] = meta["metrics"]
@@ -81,7 +81,7 @@ def export_checkpoint(
     ref_out = torch_run(inputs)
     ctx = {"records": records, "spec": spec, "inputs": inputs, "ref_out": ref_out, "dataset": f"{data.name}/{split}"}
     ctx["ref"] = measure(torch_run, records, spec, ref_out, inputs)
-    report = ExportReport(reference=ctx["ref"].as_metrics(ctx["dataset"], ctx["ref"].nme))
+    report = ExportReport(reference=ctx["ref"].as_metrics(ctx["dataset"], ctx["ref"].scores.nme))
     name = name or Path(checkpoint).stem
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / f"{name}.reference.json", {**report.reference, "checkpoint": str(checkpoint)})

@@ -19,13 +19,10 @@ class ParityError(RuntimeError):
 @dataclass
 class Parity:
     max_abs_diff: float  # in crop_normalized units (fraction of the crop side)
-    nme: float
-    fr: float
-    auc: float
-    faces: int
+    scores: Scores  # NME / FR / AUC of the runner over the whole split
 
     def as_metrics(self, dataset: str, reference_nme: float) -> dict:
-        out = Scores(self.nme, self.fr, self.auc, self.faces).as_metrics(dataset, reference_nme)
+        out = self.scores.as_metrics(dataset, reference_nme)
         out["max_abs_diff"] = self.max_abs_diff
         out["units"]["max_abs_diff"] = "fraction of crop side"
         return out
@@ -45,5 +42,4 @@ def measure(
 ) -> Parity:
     """Max abs diff on `inputs` against `reference_out`, and NME/FR/AUC over `records`."""
     diff = float(np.abs(np.asarray(runner(inputs)) - reference_out).max())
-    s = score_runner(records, runner, spec)
-    return Parity(diff, s.nme, s.fr, s.auc, s.faces)
+    return Parity(diff, score_runner(records, runner, spec))
