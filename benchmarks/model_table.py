@@ -17,12 +17,12 @@ import torch
 
 from lmk.checkpoint import load_model
 from lmk.data.readers import read_wflw
+from lmk.data.split import split_by_image
 from lmk.evaluation import evaluate_predictions, save_ced_plot
 from lmk.meta import input_spec_from_meta, write_json
 from lmk.model_stats import count_gflops, count_params
 from lmk.predict import predict_records
 from lmk.runtime.torch_runner import torch_runner
-from lmk.training.engine import split_by_image
 
 
 def describe(cfg: dict, data: Path) -> dict:

@@ -98,3 +98,27 @@ def test_bad_inputs_give_one_clear_error(tiny_checkpoint, sample_root, tmp_path)
     assert res.exit_code == 2 and "checkpoint not found" in res.output
     res = CliRunner().invoke(app, ["eval", "--checkpoint", str(tiny_checkpoint), "--data", str(tmp_path)])
     assert res.exit_code == 2 and "annotation file not found" in res.output
+
+
+def test_split_val_scores_the_faces_training_held_out(sample_root, tmp_path):
+    """`--split val` reads the checkpoint's val_fraction and seed: same faces, same NME as training."""
+    import torch
+    from conftest import tiny_config
+
+    from lmk.training.engine import fit
+
+    ckpt = fit(tiny_config(tmp_path / "run", val_fraction=0.25, epochs=1), log=lambda *_: None)
+    trained = torch.load(ckpt, weights_only=True)["meta"]["metrics"]["val"]
+    args = ["eval", "--checkpoint", str(ckpt), "--data", str(sample_root), "--split", "val"]
+    res = CliRunner().invoke(app, [*args, "--json", str(tmp_path / "v.json")])
+    assert res.exit_code == 0, res.output
+    got = json.loads((tmp_path / "v.json").read_text())["scores"]["all"]
+    assert got["faces"] == trained["faces"] and 0 < got["faces"] < 20
+    assert got["nme"] == pytest.approx(trained["nme"], abs=1e-3)
+
+
+def test_split_val_without_validation_faces_is_a_clear_error(tiny_checkpoint, sample_root):
+    res = CliRunner().invoke(
+        app, ["eval", "--checkpoint", str(tiny_checkpoint), "--data", str(sample_root), "--split", "val"]
+    )
+    assert res.exit_code == 2 and "it has no validation faces" in res.output

@@ -58,6 +58,13 @@ def test_subsets():
     assert out["pose"].nme == pytest.approx(11.0)
     assert out["blur"].fr == pytest.approx(50.0)
     assert "occlusion" not in out
+    assert "hard" not in out  # every face carries an attribute: 'hard' would repeat 'all'
+
+
+def test_hard_subset_when_mixed():
+    nme_i = np.array([0.02, 0.06, 0.04])
+    out = score_subsets(nme_i, [{"pose": 0}, {"blur": 1}, {"pose": 1}])
+    assert out["hard"].faces == 2 and out["hard"].nme == pytest.approx(5.0)
 
 
 def test_shape_mismatch_is_an_error():

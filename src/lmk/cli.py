@@ -109,12 +109,26 @@ def load_runner(model_path: Path, threads: int = 0):
     fail(f"{model_path}: unknown model file type {suffix!r} (expected .pt, .onnx or .mnn)")
 
 
+def val_records(checkpoint: Path, data: Path, dataset: str) -> list:
+    """`--split val`: the validation faces stored in a checkpoint's training config."""
+    if dataset != "wflw" or checkpoint.suffix != ".pt":
+        raise ValueError(
+            f"{checkpoint}: --split val needs a .pt checkpoint and a WFLW folder (it reads the training config)"
+        )
+    from lmk.checkpoint import read_checkpoint
+    from lmk.data.split import validation_records
+
+    return validation_records(data, read_checkpoint(checkpoint).get("config", {}), str(checkpoint))
+
+
 @app.command("eval")
 def eval_cmd(
     checkpoint: Path = typer.Option(None, help="model file: .pt checkpoint, .onnx or .mnn (default: shipped model)"),
     data: Path = typer.Option(SAMPLE_DATA, help="dataset root (WFLW layout, or a 300-W folder)"),
     dataset: str = typer.Option("wflw", help="wflw | 300w"),
-    split: str = typer.Option("test", help="WFLW split: train | test"),
+    split: str = typer.Option(
+        "test", help="WFLW split: train | test | val (a .pt checkpoint's own held-out train faces)"
+    ),
     flip_test: bool = typer.Option(False, help="average with the mirrored crop's prediction"),
     json_out: Path | None = typer.Option(None, "--json", help="write scores as JSON"),
     save_predictions: Path | None = typer.Option(None, help="write predictions (WFLW line format)"),
@@ -130,7 +144,7 @@ def eval_cmd(
 
     checkpoint = checkpoint or default_checkpoint()
     with user_errors():
-        records = read_dataset(data, dataset, split)
+        records = val_records(checkpoint, data, dataset) if split == "val" else read_dataset(data, dataset, split)
         runner, meta = load_runner(checkpoint)
         spec = input_spec_from_meta(meta)
         pred = predict_records(records, runner, spec, flip_test=flip_test)

@@ -19,6 +19,7 @@ from lmk.checkpoint import float_state, read_checkpoint, save_checkpoint
 from lmk.data.augment import AugmentConfig
 from lmk.data.dataset import InputSpec, LandmarkDataset
 from lmk.data.readers import read_300w, read_wflw
+from lmk.data.split import split_by_image
 from lmk.meta import build_meta
 from lmk.metrics import nme_per_face, score
 from lmk.models import ModelSpec, build_model
@@ -48,16 +49,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def split_by_image(records, fraction: float, seed: int):
-    """Hold out a seeded share of *images* (never faces of one image on both sides)."""
-    if fraction <= 0:
-        return records, []
-    images = sorted({str(r.image_path) for r in records})
-    rng = np.random.default_rng(seed)
-    held = set(rng.choice(images, size=max(1, int(round(fraction * len(images)))), replace=False))
-    return [r for r in records if str(r.image_path) not in held], [r for r in records if str(r.image_path) in held]
 
 
 def frozen_modules(backbone: torch.nn.Module, k: int) -> list[torch.nn.Module]:

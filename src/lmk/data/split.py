@@ -1,0 +1,31 @@
+"""The train/validation split: one definition for training, `lmk eval --split val` and benchmarks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from lmk.data.readers import DataError, read_wflw
+from lmk.data.records import FaceRecord
+
+
+def split_by_image(records: list[FaceRecord], fraction: float, seed: int) -> tuple[list[FaceRecord], list[FaceRecord]]:
+    """Hold out a seeded share of *images* (never faces of one image on both sides)."""
+    if fraction <= 0:
+        return records, []
+    images = sorted({str(r.image_path) for r in records})
+    rng = np.random.default_rng(seed)
+    held = set(rng.choice(images, size=max(1, int(round(fraction * len(images)))), replace=False))
+    return [r for r in records if str(r.image_path) not in held], [r for r in records if str(r.image_path) in held]
+
+
+def validation_records(root: Path, config: dict, where: str) -> list[FaceRecord]:
+    """The validation faces a checkpoint was chosen on: its own `val_fraction` and `seed` applied to
+    the train split, so `lmk eval --split val` scores exactly what training scored."""
+    fraction = float(config.get("val_fraction", 0.0))
+    if fraction <= 0:
+        raise DataError(
+            f"{where}: trained with val_fraction {fraction:g} (all train faces); it has no validation faces"
+        )
+    return split_by_image(read_wflw(root, "train"), fraction, int(config.get("seed", 0)))[1]
