@@ -88,11 +88,13 @@ def score_subsets(nme_i: np.ndarray, attributes: list[dict[str, int]]) -> dict[s
     entry per WFLW attribute flag that at least one face carries."""
     nme_i = np.asarray(nme_i, dtype=np.float64)
     out = {"all": score(nme_i)}
-    hard = np.array([any(a.get(name, 0) == 1 for name in WFLW_ATTRIBUTES) for a in attributes], dtype=bool)
+    flags = np.array([[a.get(n, 0) == 1 for n in WFLW_ATTRIBUTES] for a in attributes], dtype=bool).reshape(
+        len(attributes), len(WFLW_ATTRIBUTES)
+    )
+    hard = flags.any(axis=1)
     if 0 < hard.sum() < len(hard):
         out["hard"] = score(nme_i[hard])
-    for name in WFLW_ATTRIBUTES:
-        mask = np.array([a.get(name, 0) == 1 for a in attributes], dtype=bool)
+    for name, mask in zip(WFLW_ATTRIBUTES, flags.T):
         if mask.any():
             out[name] = score(nme_i[mask])
     return out
