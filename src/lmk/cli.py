@@ -109,16 +109,20 @@ def load_runner(model_path: Path, threads: int = 0):
     fail(f"{model_path}: unknown model file type {suffix!r} (expected .pt, .onnx or .mnn)")
 
 
-def val_records(checkpoint: Path, data: Path, dataset: str) -> list:
-    """`--split val`: the validation faces stored in a checkpoint's training config."""
+def load_val_split(checkpoint: Path, data: Path, dataset: str) -> tuple[list, object, dict]:
+    """`--split val`: (faces, runner, meta) for the validation faces stored in a checkpoint's
+    training config; the checkpoint is read once for both its config and its weights."""
     if dataset != "wflw" or checkpoint.suffix != ".pt":
         raise ValueError(
             f"{checkpoint}: --split val needs a .pt checkpoint and a WFLW folder (it reads the training config)"
         )
-    from lmk.checkpoint import read_checkpoint
+    from lmk.checkpoint import load_model
     from lmk.data.split import validation_records
+    from lmk.runtime.torch_runner import torch_runner
 
-    return validation_records(data, read_checkpoint(checkpoint).get("config", {}), str(checkpoint))
+    model, blob = load_model(checkpoint)
+    records = validation_records(data, blob.get("config", {}), str(checkpoint))
+    return records, torch_runner(model), blob["meta"]
 
 
 @app.command("eval")
@@ -144,8 +148,11 @@ def eval_cmd(
 
     checkpoint = checkpoint or default_checkpoint()
     with user_errors():
-        records = val_records(checkpoint, data, dataset) if split == "val" else read_dataset(data, dataset, split)
-        runner, meta = load_runner(checkpoint)
+        if split == "val":
+            records, runner, meta = load_val_split(checkpoint, data, dataset)
+        else:
+            records = read_dataset(data, dataset, split)
+            runner, meta = load_runner(checkpoint)
         spec = input_spec_from_meta(meta)
         pred = predict_records(records, runner, spec, flip_test=flip_test)
     scores, nme_i = evaluate_predictions(records, pred)
