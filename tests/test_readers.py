@@ -113,3 +113,23 @@ def test_300w_missing_image_listed(tmp_path):
     (tmp_path / "x.pts").write_text(_pts(np.ones((68, 2)) * 5))
     with pytest.raises(MissingImagesError, match="x.jpg"):
         read_300w(tmp_path)
+
+
+def test_repeat_hard_repeats_only_faces_with_an_attribute(sample_root):
+    import dataclasses
+
+    from lmk.data.split import repeat_hard
+
+    faces = read_wflw(sample_root, "test")
+    # the sample faces all carry an attribute: clear the flags of every other one
+    faces = [
+        f if i % 2 else dataclasses.replace(f, attributes=dict.fromkeys(f.attributes, 0)) for i, f in enumerate(faces)
+    ]
+    hard = [f for f in faces if any(f.attributes.values())]
+    assert 0 < len(hard) < len(faces)
+    out = repeat_hard(faces, 3)
+    assert len(out) == len(faces) + 2 * len(hard)
+    assert [sum(o is f for o in out) for f in faces] == [3 if any(f.attributes.values()) else 1 for f in faces]
+    assert all(a is b for a, b in zip(repeat_hard(faces, 1), faces, strict=True))
+    with pytest.raises(ValueError, match="hard_repeat"):
+        repeat_hard(faces, 0)

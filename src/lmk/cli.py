@@ -66,6 +66,7 @@ def train(
     freeze_blocks: int = typer.Option(-1, help="freeze stem + first K backbone blocks (-1: none)"),
     val_fraction: float = typer.Option(0.1, help="share of train images held out for selection"),
     eval_every: int = typer.Option(5, help="validate every N epochs"),
+    hard_repeat: int = typer.Option(1, help="WFLW train faces with an attribute (as all test faces) N times per epoch"),
     extra_300w: str = typer.Option("", help="also train on a 300-W folder (68 mapped points)"),
     test_split: bool = typer.Option(True, help="score the final model on the test split"),
     seed: int = 0,

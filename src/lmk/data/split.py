@@ -20,6 +20,14 @@ def split_by_image(records: list[FaceRecord], fraction: float, seed: int) -> tup
     return [r for r in records if str(r.image_path) not in held], [r for r in records if str(r.image_path) in held]
 
 
+def repeat_hard(records: list[FaceRecord], times: int) -> list[FaceRecord]:
+    """Faces with any WFLW attribute (pose, occlusion, blur, ...) `times` times, others once: every
+    WFLW test face is such a face, a random share of train ones is not."""
+    if times < 1:
+        raise ValueError(f"hard_repeat must be >= 1, got {times}")
+    return [r for r in records for _ in range(times if any(r.attributes.values()) else 1)]
+
+
 def validation_records(root: Path, config: dict, where: str) -> list[FaceRecord]:
     """The validation faces a checkpoint was chosen on: its own `val_fraction` and `seed` applied to
     the train split, so `lmk eval --split val` scores exactly what training scored."""

@@ -31,6 +31,7 @@ class TrainConfig:
     freeze_blocks: int = -1  # freeze stem + first K backbone blocks; -1: none
     val_fraction: float = 0.1  # held-out images of the train split for model selection
     eval_every: int = 5
+    hard_repeat: int = 1  # WFLW train faces with an attribute appear this many times per epoch
     extra_300w: str = ""  # optional 300-W folder trained with the 68 mapped points only
     amp: bool = True  # mixed precision on CUDA (ignored on CPU)
     seed: int = 0

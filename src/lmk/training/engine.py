@@ -19,7 +19,7 @@ from lmk.checkpoint import float_state, read_checkpoint, save_checkpoint
 from lmk.data.augment import AugmentConfig
 from lmk.data.dataset import InputSpec, LandmarkDataset
 from lmk.data.readers import read_300w, read_wflw
-from lmk.data.split import split_by_image
+from lmk.data.split import repeat_hard, split_by_image
 from lmk.meta import build_meta
 from lmk.metrics import nme_per_face, score
 from lmk.models import ModelSpec, build_model
@@ -141,6 +141,7 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
 
     records = read_wflw(Path(cfg.data), "train")
     train_recs, val_recs = split_by_image(records, cfg.val_fraction, cfg.seed)
+    train_recs = repeat_hard(train_recs, cfg.hard_repeat)
     if cfg.extra_300w:
         train_recs = train_recs + read_300w(Path(cfg.extra_300w))
     train_ds = LandmarkDataset(train_recs, ispec, AugmentConfig(), seed=cfg.seed)
