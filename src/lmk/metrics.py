@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from lmk.schemes import SCHEMES, WFLW_ATTRIBUTES
+from lmk.schemes import SCHEMES, WFLW_ATTRIBUTES, attribute_flags
 
 
 def normalizing_distance(gt: np.ndarray, scheme: str) -> np.ndarray:
@@ -88,7 +88,7 @@ def score_subsets(nme_i: np.ndarray, attributes: list[dict[str, int]]) -> dict[s
     entry per WFLW attribute flag that at least one face carries."""
     nme_i = np.asarray(nme_i, dtype=np.float64)
     out = {"all": score(nme_i)}
-    flags = np.array([[a.get(n, 0) == 1 for n in WFLW_ATTRIBUTES] for a in attributes], dtype=bool).reshape(
+    flags = np.array([attribute_flags(a) for a in attributes], dtype=bool).reshape(
         len(attributes), len(WFLW_ATTRIBUTES)
     )
     hard = flags.any(axis=1)

@@ -47,6 +47,12 @@ MAP_98_TO_68: list[int] = (
 WFLW_ATTRIBUTES: tuple[str, ...] = ("pose", "expression", "illumination", "makeup", "occlusion", "blur")
 
 
+def attribute_flags(attributes: dict[str, int]) -> list[bool]:
+    """One flag per WFLW_ATTRIBUTES entry; a face with any flag set is a 'hard' face (as every WFLW
+    test face is). The one definition for scoring subsets and for oversampling in training."""
+    return [attributes.get(n, 0) == 1 for n in WFLW_ATTRIBUTES]
+
+
 @dataclass(frozen=True)
 class Scheme:
     """A landmark scheme: how many points, how they mirror, which two points normalise NME."""

@@ -8,6 +8,7 @@ import numpy as np
 
 from lmk.data.readers import DataError, read_wflw
 from lmk.data.records import FaceRecord
+from lmk.schemes import attribute_flags
 
 
 def split_by_image(records: list[FaceRecord], fraction: float, seed: int) -> tuple[list[FaceRecord], list[FaceRecord]]:
@@ -25,7 +26,7 @@ def repeat_hard(records: list[FaceRecord], times: int) -> list[FaceRecord]:
     WFLW test face is such a face, a random share of train ones is not."""
     if times < 1:
         raise ValueError(f"hard_repeat must be >= 1, got {times}")
-    return [r for r in records for _ in range(times if any(r.attributes.values()) else 1)]
+    return [r for r in records for _ in range(times if any(attribute_flags(r.attributes)) else 1)]
 
 
 def validation_records(root: Path, config: dict, where: str) -> list[FaceRecord]:
