@@ -150,3 +150,28 @@ def test_init_starts_from_another_checkpoint(tiny_checkpoint, tmp_path):
             torch.testing.assert_close(a, b, msg=name)
     with pytest.raises(ValueError, match="--init checkpoint is"):
         fit(tiny_config(tmp_path / "bad", init=str(tiny_checkpoint), head="flatten"), log=lambda *_: None)
+
+
+def test_cli_resume_continues_the_stored_recipe(sample_root, tmp_path):
+    """`lmk train --resume last.pt` keeps the run's own settings (here a 64 px ResNet-18 and its output
+    folder), not the command line's defaults; only --epochs/--workers may change."""
+    from typer.testing import CliRunner
+
+    from lmk.cli import app
+
+    torch.set_num_threads(2)
+    out = tmp_path / "run"
+    args = ["train", "--data", str(sample_root), "--out", str(out), "--model", "resnet18-gap", "--no-pretrained"]
+    args += ["--input-size", "64", "--batch-size", "10", "--epochs", "1", "--val-fraction", "0", "--no-test-split"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(app, ["train", "--resume", str(out / "last.pt"), "--epochs", "2"])
+    assert res.exit_code == 0, res.output
+    blob = read_checkpoint(out / "model.pt")
+    assert blob["config"]["input_size"] == 64 and blob["config"]["backbone"] == "resnet18"
+    assert blob["config"]["epochs"] == 2 and [h["epoch"] for h in blob["history"]] == [1, 2]
+
+    res = CliRunner().invoke(app, ["train", "--resume", str(out / "last.pt"), "--lr", "1e-4", "--freeze-blocks", "2"])
+    assert res.exit_code == 2 and "drop --lr, --freeze-blocks" in res.output
+    res = CliRunner().invoke(app, ["train", "--resume", str(out / "model.pt")])
+    assert res.exit_code == 2 and "model.pt: not a last.pt" in res.output

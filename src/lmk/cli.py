@@ -44,8 +44,14 @@ def user_errors():
         fail(str(exc))
 
 
+def _source(ctx: typer.Context, name: str) -> str:
+    """Where an option's value came from: COMMANDLINE, DEFAULT, ENVIRONMENT, ..."""
+    return getattr(ctx.get_parameter_source(name), "name", "")
+
+
 @app.command()
 def train(
+    ctx: typer.Context,
     data: Path = typer.Option(DEFAULT_DATA, help="WFLW-layout root"),
     out: Path = typer.Option(Path("runs/train"), help="output folder (model.pt, last.pt, tb/)"),
     model: str = typer.Option("efficientnet_lite0-pip", help="BACKBONE-HEAD, e.g. resnet18-flatten"),
@@ -71,12 +77,25 @@ def train(
     test_split: bool = typer.Option(True, help="score the final model on the test split"),
     seed: int = 0,
     workers: int = 0,
-    resume: Path | None = typer.Option(None, help="continue from a last.pt"),
+    resume: Path | None = typer.Option(
+        None, help="continue from a last.pt with its stored settings (only --epochs and --workers may change)"
+    ),
 ) -> None:
     """Train a model; writes OUT/model.pt with config, metadata and metrics."""
-    from lmk.training.config import TrainConfig
+    from lmk.training.config import TrainConfig, resume_config
     from lmk.training.engine import fit
 
+    if resume:
+        # by name: typer vendors its own click, whose ParameterSource is not importable publicly
+        given = [k for k in ctx.params if k != "resume" and _source(ctx, k) == "COMMANDLINE"]
+        fixed = [f"--{k.replace('_', '-')}" for k in given if k not in ("epochs", "workers")]
+        if fixed:
+            fail(f"--resume continues {resume} with the settings stored in it; drop {', '.join(fixed)}")
+        with user_errors():
+            cfg = resume_config(str(resume), **{k: ctx.params[k] for k in given})
+            path = fit(cfg, resume=str(resume), log=typer.echo)
+        typer.echo(f"wrote {path}")
+        return
     opts = {k: v for k, v in locals().items() if k in TrainConfig.__dataclass_fields__}
     backbone, _, head = model.partition("-")
     opts.update(

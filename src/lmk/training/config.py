@@ -41,3 +41,19 @@ class TrainConfig:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def resume_config(path: str, **overrides) -> TrainConfig:
+    """The config stored in a last.pt, so a resumed run continues the same recipe (data, extra
+    300-W faces, freezing, ...) instead of whatever the command line's defaults are today."""
+    from lmk.checkpoint import CheckpointError, read_checkpoint
+
+    blob = read_checkpoint(path)
+    if "optimizer" not in blob or "epoch" not in blob or "config" not in blob:
+        raise CheckpointError(f"{path}: not a last.pt (no optimizer state); use --init to fine-tune from it")
+    saved = dict(blob["config"])
+    unknown = sorted(set(saved) - set(TrainConfig.__dataclass_fields__))
+    if unknown:
+        raise CheckpointError(f"{path}: config has keys this lmk does not know: {', '.join(unknown)}")
+    saved.update(overrides)
+    return TrainConfig(**saved)
