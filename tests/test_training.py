@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 
@@ -153,8 +154,8 @@ def test_init_starts_from_another_checkpoint(tiny_checkpoint, tmp_path):
 
 
 def test_cli_resume_continues_the_stored_recipe(sample_root, tmp_path):
-    """`lmk train --resume last.pt` keeps the run's own settings (here a 64 px ResNet-18 and its output
-    folder), not the command line's defaults; only --epochs/--workers may change."""
+    """`lmk train --resume last.pt` keeps the run's own settings (here a 64 px ResNet-18), not the
+    command line's defaults, and writes beside that last.pt; only --epochs/--workers may change."""
     from typer.testing import CliRunner
 
     from lmk.cli import app
@@ -165,8 +166,12 @@ def test_cli_resume_continues_the_stored_recipe(sample_root, tmp_path):
     args += ["--input-size", "64", "--batch-size", "10", "--epochs", "1", "--val-fraction", "0", "--no-test-split"]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
-    res = CliRunner().invoke(app, ["train", "--resume", str(out / "last.pt"), "--epochs", "2"])
+    moved = tmp_path / "moved"  # a copied run folder resumes in place
+    shutil.copytree(out, moved)
+    res = CliRunner().invoke(app, ["train", "--resume", str(moved / "last.pt"), "--epochs", "2"])
     assert res.exit_code == 0, res.output
+    assert read_checkpoint(out / "model.pt")["config"]["epochs"] == 1  # the original is untouched
+    out = moved
     blob = read_checkpoint(out / "model.pt")
     assert blob["config"]["input_size"] == 64 and blob["config"]["backbone"] == "resnet18"
     assert blob["config"]["epochs"] == 2 and [h["epoch"] for h in blob["history"]] == [1, 2]

@@ -78,7 +78,7 @@ def train(
     seed: int = 0,
     workers: int = 0,
     resume: Path | None = typer.Option(
-        None, help="continue from a last.pt with its stored settings (only --epochs and --workers may change)"
+        None, help="continue a last.pt with its stored settings, writing beside it (only --epochs/--workers may change)"
     ),
 ) -> None:
     """Train a model; writes OUT/model.pt with config, metadata and metrics."""
@@ -92,7 +92,8 @@ def train(
         if fixed:
             fail(f"--resume continues {resume} with the settings stored in it; drop {', '.join(fixed)}")
         with user_errors():
-            cfg = resume_config(str(resume), **{k: ctx.params[k] for k in given})
+            # outputs go beside the last.pt being resumed, even if its folder was moved or copied
+            cfg = resume_config(str(resume), out=str(resume.parent), **{k: ctx.params[k] for k in given})
             path = fit(cfg, resume=str(resume), log=typer.echo)
         typer.echo(f"wrote {path}")
         return
