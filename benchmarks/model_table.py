@@ -34,6 +34,8 @@ def describe(cfg: dict, data: Path) -> dict:
     recipe = f"{cfg.get('loss')}, {cfg.get('optimizer')}, {cfg.get('epochs')} ep" + (
         f", stem+{frozen} blocks frozen" if frozen >= 0 else ""
     )
+    if cfg.get("init"):  # a fine-tuning stage: name where it started, since its own recipe is only the tail
+        recipe += f", lr {cfg.get('lr'):g}, from {Path(cfg['init']).parent.name}/{Path(cfg['init']).name}"
     if cfg.get("coord_weight"):
         recipe += f", coordinate loss ×{cfg['coord_weight']:g}"
     if cfg.get("ema"):
@@ -102,12 +104,14 @@ def main() -> None:
         {"dataset": f"{args.data.name}/{args.split}", "flip_test": False, "precision": "fp32", "rows": rows},
     )
     head = (
-        "| architecture | head | pretraining | recipe | train data | NME % | FR@0.1 % | AUC@0.1 | params (M) | GFLOPs |"
+        "| architecture | head | input px | pretraining | recipe | train data | NME % | FR@0.1 % | AUC@0.1 "
+        "| params (M) | GFLOPs |"
     )
-    lines = [head, "|" + "---|" * 10]
+    lines = [head, "|" + "---|" * 11]
     for r in rows:
         lines.append(
-            f"| {r['architecture']} | {r['head']} | {r['pretraining']} | {r['recipe']} | {r['train_data']} | "
+            f"| {r['architecture']} | {r['head']} | {r['input']} | {r['pretraining']} | {r['recipe']} | "
+            f"{r['train_data']} | "
             f"{r['nme']:.2f} | {r['fr']:.2f} | {r['auc']:.4f} | {r['params_M']} | {r['gflops']} |"
         )
     paired = paired_difference(per_face[-2], per_face[-1]) if args.paired and len(per_face) > 1 else None

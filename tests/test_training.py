@@ -1,3 +1,4 @@
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -7,8 +8,8 @@ import pytest
 import torch
 from conftest import tiny_config
 
-from lmk.checkpoint import load_model, read_checkpoint
-from lmk.training.config import TrainConfig
+from lmk.checkpoint import CheckpointError, load_model, read_checkpoint
+from lmk.training.config import TrainConfig, resume_config
 from lmk.training.engine import fit, lr_factor
 from lmk.training.losses import LOSSES, landmark_loss
 
@@ -151,6 +152,13 @@ def test_init_starts_from_another_checkpoint(tiny_checkpoint, tmp_path):
             torch.testing.assert_close(a, b, msg=name)
     with pytest.raises(ValueError, match="--init checkpoint is"):
         fit(tiny_config(tmp_path / "bad", init=str(tiny_checkpoint), head="flatten"), log=lambda *_: None)
+    # a new input size is a fine-tuning stage at another resolution: the GAP head's weights fit any size
+    bigger = fit(tiny_config(tmp_path / "96", init=str(tiny_checkpoint), input_size=96, epochs=1), log=lambda *_: None)
+    assert read_checkpoint(bigger)["model"]["input_size"] == 96
+    # ... but not a flatten head's, whose first layer's width depends on it
+    flat = fit(tiny_config(tmp_path / "flat", head="flatten", epochs=1), log=lambda *_: None)
+    with pytest.raises(ValueError, match="do not fit a 96 px resnet18-flatten"):
+        fit(tiny_config(tmp_path / "flat96", init=str(flat), head="flatten", input_size=96), log=lambda *_: None)
 
 
 def test_cli_resume_continues_the_stored_recipe(sample_root, tmp_path):
@@ -180,3 +188,7 @@ def test_cli_resume_continues_the_stored_recipe(sample_root, tmp_path):
     assert res.exit_code == 2 and "drop --lr, --freeze-blocks" in res.output
     res = CliRunner().invoke(app, ["train", "--resume", str(out / "model.pt")])
     assert res.exit_code == 2 and "model.pt: not a last.pt" in res.output
+    # a library caller gets the same protection: fit() refuses a recipe other than the stored one
+    cfg = resume_config(str(out / "last.pt"), epochs=3)
+    with pytest.raises(CheckpointError, match=r"different recipe \(lr: stored 0.001, given 0.0001\)"):
+        fit(dataclasses.replace(cfg, lr=1e-4), resume=str(out / "last.pt"))

@@ -57,3 +57,18 @@ def resume_config(path: str, **overrides) -> TrainConfig:
         raise CheckpointError(f"{path}: config has keys this lmk does not know: {', '.join(unknown)}")
     saved.update(overrides)
     return TrainConfig(**saved)
+
+
+RESUMABLE = ("epochs", "workers", "out")  # what may differ between a last.pt's recipe and its continuation
+
+
+def check_resume_config(path: str, saved: dict, cfg: TrainConfig) -> None:
+    """Refuse to continue a last.pt with a different recipe (lr, data, freezing, ...): the optimizer
+    state and the schedule position belong to the stored one, so a mixed run would be neither."""
+    from lmk.checkpoint import CheckpointError
+
+    wanted = cfg.as_dict()
+    changed = sorted(k for k in wanted if k not in RESUMABLE and k in saved and saved[k] != wanted[k])
+    if changed:
+        diff = ", ".join(f"{k}: stored {saved[k]!r}, given {wanted[k]!r}" for k in changed)
+        raise CheckpointError(f"{path}: resuming with a different recipe ({diff}); use resume_config({path!r})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import random
@@ -23,7 +24,7 @@ from lmk.data.split import repeat_hard, split_by_image
 from lmk.meta import build_meta
 from lmk.metrics import nme_per_face, score
 from lmk.models import ModelSpec, build_model
-from lmk.training.config import TrainConfig
+from lmk.training.config import TrainConfig, check_resume_config
 from lmk.training.ema import WeightEMA
 from lmk.training.losses import landmark_loss
 
@@ -162,6 +163,7 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
     start_epoch, history = 0, []
     if resume:
         state = torch.load(resume, map_location="cpu", weights_only=True)
+        check_resume_config(resume, state.get("config", {}), cfg)
         model.load_state_dict(float_state(state["state_dict"]))
         optimizer.load_state_dict(state["optimizer"])
         start_epoch, history = state["epoch"], state.get("history", [])
@@ -259,11 +261,19 @@ def _score_test(cfg: TrainConfig, ispec: InputSpec, model: torch.nn.Module, test
 
 
 def init_from_checkpoint(model: torch.nn.Module, spec: ModelSpec, path: str) -> None:
-    """Load another checkpoint's weights (same architecture) as the starting point."""
+    """Load another checkpoint's weights (same architecture) as the starting point. The input size
+    may differ (fine-tuning at a new resolution) where no weight's shape depends on it."""
     blob = read_checkpoint(Path(path))
-    if ModelSpec(**blob["model"]) != spec:
+    theirs = ModelSpec(**blob["model"])
+    if dataclasses.replace(theirs, input_size=spec.input_size) != spec:
         raise ValueError(f"{path}: --init checkpoint is {blob['model']}, but training builds {spec.as_dict()}")
-    model.load_state_dict(float_state(blob["state_dict"]))
+    try:
+        model.load_state_dict(float_state(blob["state_dict"]))
+    except RuntimeError as e:  # a head whose weights depend on the input size (flatten)
+        first = str(e).strip().splitlines()[-1].strip()
+        raise ValueError(
+            f"{path}: its weights do not fit a {spec.input_size} px {spec.backbone}-{spec.head} ({first})"
+        ) from None
 
 
 def replicas_identical(model: torch.nn.Module) -> bool:

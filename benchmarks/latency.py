@@ -1,0 +1,105 @@
+"""CPU latency of deployable files (.mnn through MNN, .onnx through ONNX Runtime), one face per call.
+
+    python benchmarks/latency.py --out benchmarks/results/latency runs/artifacts/wflw98_lite0_pip.mnn \
+        runs/artifacts/wflw98_lite0_pip.int8.mnn runs/artifacts/wflw98_lite0_pip.onnx
+
+Each file gets an input of the size its own metadata names, so files made for different input sizes
+can be compared. The files take turns (after 5 warm-up calls each) so that clock or load drift hits
+them alike; the median of --runs calls is reported. Writes OUT.json and OUT.md. Runs without torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lmk.meta import write_json
+from lmk.runtime.mnn_runner import load_mnn_runner
+from lmk.runtime.ort_runner import load_ort_runner
+
+LOADERS = {".mnn": load_mnn_runner, ".onnx": load_ort_runner}
+
+
+def load(path: Path, threads: int):
+    loader = LOADERS.get(path.suffix)
+    if loader is None:
+        raise SystemExit(f"{path}: not a .mnn or .onnx file")
+    return loader(path, threads=threads)
+
+
+def cpu_name() -> str:
+    """The CPU model (Linux), else what platform knows: latency means little without it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("MNN", "onnxruntime"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("files", type=Path, nargs="+")
+    ap.add_argument("--runs", type=int, default=100)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", type=Path, required=True, help="writes OUT.json and OUT.md")
+    args = ap.parse_args()
+    runners, inputs = {}, {}
+    for path in args.files:
+        run, meta = load(path, args.threads)
+        runners[path] = run
+        inputs[path] = np.random.default_rng(0).standard_normal(meta["input"]["shape"]).astype(np.float32)
+    times: dict[Path, list[float]] = {p: [] for p in args.files}
+    for i in range(args.runs + 5):
+        for path, run in runners.items():
+            t = time.perf_counter()
+            run(inputs[path])
+            if i >= 5:
+                times[path].append((time.perf_counter() - t) * 1000)
+    rows = [
+        {
+            "file": str(p),
+            "runtime": "mnn" if p.suffix == ".mnn" else "ort",
+            "input": "x".join(str(d) for d in inputs[p].shape),
+            "median_ms": round(statistics.median(times[p]), 2),
+            "p90_ms": round(float(np.percentile(times[p], 90)), 2),
+        }
+        for p in args.files
+    ]
+    env = {"cpu": cpu_name(), "threads": args.threads, "runs": args.runs, **versions()}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_json(args.out.with_suffix(".json"), {"host": env, "rows": rows})
+    lines = [
+        f"CPU latency on {env['cpu']}, {args.threads} thread(s), one face per call, median / p90 of "
+        f"{args.runs} calls, files taking turns (`benchmarks/latency.py`; MNN {env['MNN']}, "
+        f"ONNX Runtime {env['onnxruntime']}).",
+        "",
+        "| file | runtime | input | median ms | p90 ms |",
+        "|---|---|---|---:|---:|",
+    ]
+    lines += [f"| {r['file']} | {r['runtime']} | {r['input']} | {r['median_ms']} | {r['p90_ms']} |" for r in rows]
+    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
