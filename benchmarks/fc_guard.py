@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -30,18 +30,13 @@ from lmk.quantize.calib import calibration_crops_uint8, calibration_inputs, cali
 from lmk.quantize.fc_guard import guard_onnx
 from lmk.quantize.mnn_quant import quantize_mnn
 from lmk.runtime.mnn_runner import load_mnn_runner
+from lmk.runtime.timing import time_in_turns
 
 
 def latencies_ms(paths: dict[str, Path], meta: dict, x: np.ndarray, runs: int) -> dict[str, float]:
     """Median ms per face, MNN 1 thread; the files take turns so that drift hits them alike."""
     runners = {k: load_mnn_runner(p, threads=1, meta=meta)[0] for k, p in paths.items()}
-    times: dict[str, list[float]] = {k: [] for k in paths}
-    for i in range(runs + 5):
-        for k, run in runners.items():
-            t = time.perf_counter()
-            run(x)
-            if i >= 5:
-                times[k].append((time.perf_counter() - t) * 1000)
+    times = time_in_turns({k: partial(run, x) for k, run in runners.items()}, runs)
     return {k: statistics.median(v) for k, v in times.items()}
 
 

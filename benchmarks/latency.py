@@ -14,23 +14,21 @@ import argparse
 import json
 import platform
 import statistics
-import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from lmk.meta import write_json
-from lmk.runtime.mnn_runner import load_mnn_runner
-from lmk.runtime.ort_runner import load_ort_runner
-
-LOADERS = {".mnn": load_mnn_runner, ".onnx": load_ort_runner}
+from lmk.runtime import load_runner
+from lmk.runtime.timing import time_in_turns
 
 
 def load(path: Path, threads: int):
-    loader = LOADERS.get(path.suffix)
-    if loader is None:
+    """MNN and ONNX Runtime files only: a .pt runner would not honour --threads."""
+    if path.suffix not in (".mnn", ".onnx"):
         raise SystemExit(f"{path}: not a .mnn or .onnx file")
-    return loader(path, threads=threads)
+    return load_runner(path, threads=threads)
 
 
 def cpu_name() -> str:
@@ -68,13 +66,7 @@ def main() -> None:
         run, meta = load(path, args.threads)
         runners[path] = run
         inputs[path] = np.random.default_rng(0).standard_normal(meta["input"]["shape"]).astype(np.float32)
-    times: dict[Path, list[float]] = {p: [] for p in args.files}
-    for i in range(args.runs + 5):
-        for path, run in runners.items():
-            t = time.perf_counter()
-            run(inputs[path])
-            if i >= 5:
-                times[path].append((time.perf_counter() - t) * 1000)
+    times = time_in_turns({p: partial(run, inputs[p]) for p, run in runners.items()}, args.runs)
     rows = [
         {
             "file": str(p),

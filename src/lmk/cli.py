@@ -112,24 +112,6 @@ def train(
     typer.echo(f"wrote {path}")
 
 
-def load_runner(model_path: Path, threads: int = 0):
-    """(runner, meta) for a .pt checkpoint, .onnx or .mnn file, by suffix."""
-    suffix = model_path.suffix.lower()
-    if suffix in (".pt", ".pth"):
-        from lmk.runtime.torch_runner import load_torch_runner
-
-        return load_torch_runner(model_path)
-    if suffix == ".onnx":
-        from lmk.runtime.ort_runner import load_ort_runner
-
-        return load_ort_runner(model_path, threads=threads)
-    if suffix == ".mnn":
-        from lmk.runtime.mnn_runner import load_mnn_runner
-
-        return load_mnn_runner(model_path, threads=threads)
-    fail(f"{model_path}: unknown model file type {suffix!r} (expected .pt, .onnx or .mnn)")
-
-
 def load_val_split(checkpoint: Path, data: Path, dataset: str) -> tuple[list, object, dict]:
     """`--split val`: (faces, runner, meta) for the validation faces stored in a checkpoint's
     training config; the checkpoint is read once for both its config and its weights."""
@@ -165,6 +147,7 @@ def eval_cmd(
     from lmk.meta import input_spec_from_meta, write_json
     from lmk.metrics import UNITS
     from lmk.predict import predict_records
+    from lmk.runtime import load_runner
     from lmk.weights import default_checkpoint
 
     checkpoint = checkpoint or default_checkpoint()
@@ -173,7 +156,7 @@ def eval_cmd(
             records, runner, meta = load_val_split(checkpoint, data, dataset)
         else:
             records = read_dataset(data, dataset, split)
-            runner, meta = load_runner(checkpoint)
+            runner, meta = load_runner(checkpoint)  # a bad file type: ValueError -> user_errors
         spec = input_spec_from_meta(meta)
         pred = predict_records(records, runner, spec, flip_test=flip_test)
     scores, nme_i = evaluate_predictions(records, pred)

@@ -5,6 +5,8 @@ torch, ORT and MNN each live in their own module; ORT and MNN never import torch
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 
@@ -16,3 +18,23 @@ def check_batch(x: np.ndarray, meta: dict, where: str) -> np.ndarray:
         got = "x".join(str(d) for d in x.shape[1:]) if x.ndim == 4 else f"shape {x.shape}"
         raise ValueError(f"{where}: input is {got}, the model takes {'x'.join(str(d) for d in expected)}")
     return x
+
+
+def load_runner(model_path: Path, threads: int = 0):
+    """(runner, meta) for a .pt checkpoint, .onnx or .mnn file, by suffix; each runtime is imported only
+    when its file type is asked for, so the ORT and MNN paths work without torch."""
+    model_path = Path(model_path)
+    suffix = model_path.suffix.lower()
+    if suffix in (".pt", ".pth"):
+        from lmk.runtime.torch_runner import load_torch_runner
+
+        return load_torch_runner(model_path)
+    if suffix == ".onnx":
+        from lmk.runtime.ort_runner import load_ort_runner
+
+        return load_ort_runner(model_path, threads=threads)
+    if suffix == ".mnn":
+        from lmk.runtime.mnn_runner import load_mnn_runner
+
+        return load_mnn_runner(model_path, threads=threads)
+    raise ValueError(f"{model_path}: unknown model file type {suffix!r} (expected .pt, .onnx or .mnn)")

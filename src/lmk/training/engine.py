@@ -134,6 +134,10 @@ def input_spec(cfg: TrainConfig) -> InputSpec:
 
 def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
     """Train per cfg; returns the path of the final checkpoint (out/model.pt)."""
+    # a resumed run's recipe is checked before any data or model work, so a refusal is immediate
+    state = torch.load(resume, map_location="cpu", weights_only=True) if resume else None
+    if state is not None:
+        check_resume_config(resume, state.get("config", {}), cfg)
     device = setup_distributed()
     seed_everything(cfg.seed)
     out = Path(cfg.out)
@@ -161,9 +165,7 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
     optimizer = make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
     ema = WeightEMA(model, cfg.ema) if cfg.ema else None
     start_epoch, history = 0, []
-    if resume:
-        state = torch.load(resume, map_location="cpu", weights_only=True)
-        check_resume_config(resume, state.get("config", {}), cfg)
+    if state is not None:
         model.load_state_dict(float_state(state["state_dict"]))
         optimizer.load_state_dict(state["optimizer"])
         start_epoch, history = state["epoch"], state.get("history", [])
