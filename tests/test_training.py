@@ -38,6 +38,20 @@ def test_pip_head_training_and_resume(sample_root, tmp_path):
     assert [h["epoch"] for h in read_checkpoint(path)["history"]] == [1, 2, 3]
 
 
+def test_backbone_lr_scales_the_backbone_group_only(sample_root, tmp_path):
+    torch.set_num_threads(2)
+    cfg = tiny_config(tmp_path, head="pip", epochs=1, lr=2e-3, warmup_epochs=0, backbone_lr=0.25)
+    fit(cfg, log=lambda *_: None)
+    groups = torch.load(tmp_path / "last.pt", weights_only=True)["optimizer"]["param_groups"]
+    model, _ = load_model(tmp_path / "model.pt")
+    assert [g["lr_scale"] for g in groups] == [0.25, 1.0]
+    assert groups[0]["lr"] == pytest.approx(0.25 * groups[1]["lr"]) and groups[1]["lr"] > 0
+    assert len(groups[0]["params"]) == len(list(model.backbone.parameters()))
+    assert len(groups[0]["params"]) + len(groups[1]["params"]) == len(list(model.parameters()))
+    with pytest.raises(ValueError, match="backbone_lr must be > 0"):
+        fit(dataclasses.replace(cfg, backbone_lr=0.0), log=lambda *_: None)
+
+
 @pytest.mark.parametrize("loss", sorted(LOSSES))
 def test_losses_are_zero_at_target_and_positive_elsewhere(loss):
     target = torch.rand(2, 98, 2)

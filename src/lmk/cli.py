@@ -64,6 +64,7 @@ def train(
     ema: float = typer.Option(0.0, help="keep a weight EMA with this decay (e.g. 0.995); model.pt is then the EMA"),
     optimizer: str = typer.Option("adamw", help="adam | adamw | sgd"),
     lr: float = 1e-3,
+    backbone_lr: float = typer.Option(1.0, help="the backbone's lr is --lr x this (e.g. 0.3); the head's is --lr"),
     weight_decay: float = 1e-4,
     schedule: str = typer.Option("cosine", help="cosine | step"),
     steps: str = typer.Option("", help="step schedule epochs, e.g. 40,55"),

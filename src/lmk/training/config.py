@@ -21,6 +21,7 @@ class TrainConfig:
     ema: float = 0.0  # decay of a weight average kept beside the model (0: off); model.pt is then the average
     optimizer: str = "adamw"
     lr: float = 1e-3
+    backbone_lr: float = 1.0  # the backbone's lr is lr x this (< 1: adapt ImageNet features more gently than the head)
     weight_decay: float = 1e-4
     momentum: float = 0.9
     schedule: str = "cosine"  # or "step"

@@ -59,6 +59,21 @@ def frozen_modules(backbone: torch.nn.Module, k: int) -> list[torch.nn.Module]:
     return [backbone.stem, *list(stages)[:k]]
 
 
+def param_groups(cfg: TrainConfig, model: torch.nn.Module) -> list[dict]:
+    """Trainable parameters, with the backbone's in a group of its own when `backbone_lr` scales
+    its learning rate (one group otherwise, as last.pt files written before the option hold)."""
+    if cfg.backbone_lr <= 0:
+        raise ValueError(f"backbone_lr must be > 0 (got {cfg.backbone_lr}); freeze layers with freeze_blocks")
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if cfg.backbone_lr == 1.0:
+        return [{"params": trainable, "lr_scale": 1.0}]
+    in_backbone = {id(p) for p in model.backbone.parameters()}
+    return [
+        {"params": [p for p in trainable if id(p) in in_backbone], "lr_scale": cfg.backbone_lr},
+        {"params": [p for p in trainable if id(p) not in in_backbone], "lr_scale": 1.0},
+    ]
+
+
 def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
     if cfg.optimizer == "adam":
         return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -89,7 +104,7 @@ def train_one_epoch(model, loader, optimizer, cfg: TrainConfig, epoch: int, devi
     bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not is_main(), leave=False)
     for i, (x, target, mask) in enumerate(bar):
         for group in optimizer.param_groups:
-            group["lr"] = cfg.lr * lr_factor(cfg, epoch + i / steps)
+            group["lr"] = cfg.lr * group.get("lr_scale", 1.0) * lr_factor(cfg, epoch + i / steps)
         x, target, mask = x.to(device), target.to(device), mask.to(device)
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
@@ -162,7 +177,7 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
             p.requires_grad = False
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    optimizer = make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
+    optimizer = make_optimizer(cfg, param_groups(cfg, model))
     ema = WeightEMA(model, cfg.ema) if cfg.ema else None
     start_epoch, history = 0, []
     if state is not None:
