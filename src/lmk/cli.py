@@ -9,7 +9,9 @@ from pathlib import Path
 import typer
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="Facial landmarks: train, eval, export, quantize, pipeline."
+    add_completion=False,
+    no_args_is_help=True,
+    help="Facial landmarks: train, eval, predict, export, quantize, pipeline.",
 )
 
 DEFAULT_DATA = Path("../shared/data/wflw-mini")
@@ -180,6 +182,68 @@ def eval_cmd(
         write_predictions(save_predictions, records, pred if dataset == "wflw" else pred[:, _map()], root)
     if ced_plot:
         save_ced_plot(ced_plot, {checkpoint.name: nme_i})
+
+
+def parse_box(text: str) -> tuple[float, float, float, float]:
+    """`--box X0,Y0,X1,Y1` -> four floats, or a clear error."""
+    try:
+        box = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        box = ()
+    if len(box) != 4 or not (box[2] > box[0] and box[3] > box[1]):
+        raise ValueError(f"--box {text!r}: expected X0,Y0,X1,Y1 in image pixels with X1 > X0 and Y1 > Y0")
+    return box
+
+
+@app.command()
+def predict(
+    images: list[Path] = typer.Argument(..., help="image files: face crops, or a photo with --box"),
+    checkpoint: Path = typer.Option(None, help="model file: .pt, .onnx or .mnn (default: shipped model)"),
+    box: str = typer.Option(
+        "", help="face box X0,Y0,X1,Y1 in image pixels (a face detector's box); default: the whole image"
+    ),
+    json_out: Path | None = typer.Option(None, "--json", help="write the landmarks here instead of printing them"),
+    draw: Path | None = typer.Option(None, help="folder for one IMAGE.landmarks.png per image, points drawn"),
+    threads: int = typer.Option(0, help="ORT / MNN threads (0: the runtime's default)"),
+) -> None:
+    """98 landmarks in image pixels per image, as JSON; the model's crop is made from the box."""
+    import json
+
+    from lmk.data.crop import read_rgb
+    from lmk.meta import input_spec_from_meta, write_json
+    from lmk.overlay import save_overlay
+    from lmk.predict import predict_image, whole_image_box
+    from lmk.runtime import load_runner
+    from lmk.weights import default_checkpoint
+
+    checkpoint = checkpoint or default_checkpoint()
+    faces = []
+    with user_errors():
+        if box and len(images) > 1:
+            raise ValueError(f"--box is one face's box; give one image with it ({len(images)} given)")
+        face_box = parse_box(box) if box else None
+        runner, meta = load_runner(checkpoint, threads=threads)
+        spec = input_spec_from_meta(meta)
+        for path in images:
+            image = read_rgb(path)
+            b = face_box or whole_image_box(image)
+            points, _ = predict_image(image, b, runner, spec)
+            faces.append({"image": str(path), "box": [round(v, 2) for v in b], "landmarks": points.round(2).tolist()})
+            if draw:
+                save_overlay(draw / f"{path.stem}.landmarks.png", image, points, b)
+    result = {
+        "model": str(checkpoint),
+        "scheme": meta.get("scheme", "wflw98"),
+        "units": "image pixels (x right, y down; pixel centres at integers)",
+        "faces": faces,
+    }
+    if json_out:
+        write_json(json_out, result)
+        typer.echo(f"wrote {json_out} ({len(faces)} image(s))")
+    else:
+        typer.echo(json.dumps(result))
+    if draw:
+        typer.echo(f"drew {len(faces)} images into {draw}", err=bool(not json_out))
 
 
 @app.command()

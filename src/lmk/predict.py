@@ -11,7 +11,15 @@ from collections.abc import Callable, Iterable
 import numpy as np
 from tqdm import tqdm
 
-from lmk.data.crop import crop_image, face_window, normalize_input, normalized_to_image, read_rgb
+from lmk.data.crop import (
+    CropWindow,
+    crop_image,
+    face_window,
+    normalize_input,
+    normalized_to_image,
+    read_rgb,
+    window_from_box,
+)
 from lmk.data.records import FaceRecord
 from lmk.schemes import SCHEMES
 
@@ -26,6 +34,24 @@ def make_input(image_rgb: np.ndarray, win, spec: dict) -> np.ndarray:
     """(3, H, W) float32 model input for one face."""
     crop = crop_image(image_rgb, win, spec["size"])
     return normalize_input(crop, spec["scale"], spec["mean"], spec["std"])
+
+
+def whole_image_box(image: np.ndarray) -> tuple[float, float, float, float]:
+    """The box of an image that is itself the face crop: its outer pixel edges (pixel centres at
+    integers), as a detector's box would have been cut out."""
+    h, w = image.shape[:2]
+    return (-0.5, -0.5, w - 0.5, h - 0.5)
+
+
+def predict_image(image_rgb: np.ndarray, box, runner: Runner, spec: dict) -> tuple[np.ndarray, CropWindow]:
+    """(N, 2) points in image pixels for the face in `box` (x0, y0, x1, y1; the model's crop box
+    convention, `wflw_rect`: a face detector's box), and the crop window used."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    if not (x1 > x0 and y1 > y0):
+        raise ValueError(f"face box {tuple(box)}: needs x1 > x0 and y1 > y0")
+    win = window_from_box((x0, y0, x1, y1), spec["enlarge"])
+    out = np.asarray(runner(make_input(image_rgb, win, spec)[None]), dtype=np.float64)
+    return normalized_to_image(out[0], win), win
 
 
 def run_with_flip(runner: Runner, x: np.ndarray, flip_test: bool) -> np.ndarray:
