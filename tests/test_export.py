@@ -138,3 +138,24 @@ def test_wrong_input_size_is_named(exported):
     run, _ = load_ort_runner(exported[0] / "model.onnx")
     with pytest.raises(ValueError, match="model.onnx: input is 3x32x32, the model takes 3x64x64"):
         run(np.zeros((1, 3, 32, 32), np.float32))
+
+
+@pytest.mark.parametrize("name", ["model.onnx", "model.mnn"])
+def test_predict_with_exported_files_prints_only_json(exported, tiny_checkpoint, sample_root, name):
+    """`lmk predict` in a real process: stdout is JSON alone (MNN's native start-up banner goes to
+    stderr), and the ONNX / MNN points are the checkpoint's."""
+    import subprocess
+    import sys
+
+    out, _ = exported
+    image = sorted((sample_root / "WFLW_images").rglob("*.jpg"))[0]
+    points = {}
+    for model in (tiny_checkpoint, out / name):
+        proc = subprocess.run(
+            [sys.executable, "-m", "lmk.cli", "predict", str(image), "--checkpoint", str(model)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        points[model] = np.array(json.loads(proc.stdout)["faces"][0]["landmarks"])
+    np.testing.assert_allclose(points[out / name], points[tiny_checkpoint], atol=0.05)

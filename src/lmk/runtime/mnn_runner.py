@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +13,36 @@ from lmk.meta import read_sidecar, validate_meta
 from lmk.runtime import check_batch
 
 
+def import_mnn():
+    """The MNN module. Its import prints a native banner ("The device supports: ...") on stdout;
+    that goes to stderr instead, so stdout stays clean for what lmk prints there (JSON)."""
+    if "MNN" in sys.modules:
+        return sys.modules["MNN"]
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        import MNN
+
+        _flush_c_stdio()  # the banner may sit in C's stdout buffer (stdout a pipe): out to stderr now
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return MNN
+
+
+def _flush_c_stdio() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError, TypeError):  # no C library handle here: nothing to flush
+        pass
+
+
 def mnn_meta(path: Path) -> dict:
     """The metadata stored in the file's bizCode, falling back to the sidecar."""
-    import MNN
+    MNN = import_mnn()
 
     try:
         info = MNN.nn.load_module_from_file(str(path), ["input"], ["landmarks"]).get_info()
@@ -25,7 +54,7 @@ def mnn_meta(path: Path) -> dict:
 def load_mnn_runner(path: Path, threads: int = 1, precision: str = "normal", meta: dict | None = None):
     """(runner, metadata); each call runs one face at a time (the file's shape is static).
     Metadata: `meta` if given, else the sidecar, else the file's bizCode."""
-    import MNN
+    MNN = import_mnn()
 
     path = Path(path)
     if not path.is_file():
