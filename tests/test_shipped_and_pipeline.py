@@ -66,3 +66,33 @@ def test_pipeline_end_to_end(tiny_checkpoint, sample_root, tmp_path, arm_env):
     assert set(side["arm_verified"]["cpus"]) == {"cortex-a53", "cortex-a76", "max"}
     assert side["arm_verified"]["ok"], side["arm_verified"]
     assert "ok a53/a76/i8mm" in (tmp_path / "summary.md").read_text()
+
+    # lmk bench on the pipeline's folder: every file (and the checkpoint its summary names) scored on
+    # the same faces as the pipeline scored them, and timed
+    bench_out = tmp_path / "bench"
+    args = ["bench", "--from", str(tmp_path), "--data", str(sample_root), "--runs", "3", "--out", str(bench_out)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    bench = json.loads((bench_out / "bench.json").read_text())["rows"]
+    by_path = {r["path"]: r for r in rows}
+    assert sorted(b["file"] for b in bench) == sorted(by_path)
+    for b in bench:
+        assert b["nme"] == pytest.approx(by_path[b["file"]]["nme"], abs=0.01), b["file"]
+        assert b["median_ms"] > 0 and b["faces"] == 20
+    assert (bench_out / "bench.png").stat().st_size > 1000 and "torch (eager)" in (bench_out / "bench.md").read_text()
+    # the int8 PT2E program through torch.compile (x86 int8 kernels): the same accuracy
+    res = CliRunner().invoke(app, [*args, "--runtime", "torch", "--compile", "--out", str(tmp_path / "compiled")])
+    assert res.exit_code == 0, res.output
+    compiled = {b["file"]: b for b in json.loads((tmp_path / "compiled" / "bench.json").read_text())["rows"]}
+    pt2 = str(tmp_path / "model.int8.pt2")
+    assert compiled[pt2]["compiled"] and compiled[pt2]["nme"] == pytest.approx(by_path[pt2]["nme"], abs=0.05)
+
+
+def test_bench_refuses_bad_input(tmp_path, sample_root):
+    res = CliRunner().invoke(app, ["bench", "--from", str(tmp_path / "none"), "--data", str(sample_root)])
+    assert res.exit_code == 2 and "run `lmk pipeline` first" in res.output
+    res = CliRunner().invoke(app, ["bench", "--runtime", "tflite", "--from", str(tmp_path)])
+    assert res.exit_code == 2 and "choose from mnn, ort, torch" in res.output
+    (tmp_path / "model.tflite").write_bytes(b"x")
+    res = CliRunner().invoke(app, ["bench", str(tmp_path / "model.tflite")])
+    assert res.exit_code == 2 and "not a model file" in res.output

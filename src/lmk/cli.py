@@ -11,7 +11,7 @@ import typer
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="Facial landmarks: train, eval, predict, export, quantize, pipeline.",
+    help="Facial landmarks: train, eval, predict, export, quantize, pipeline, bench.",
 )
 
 DEFAULT_DATA = Path("../shared/data/wflw-mini")
@@ -385,6 +385,42 @@ def pipeline(
     typer.echo(f"{checkpoint} on {result['dataset']} (fp32 reference = PyTorch, flip test off)")
     typer.echo(markdown_table(result["rows"]))
     typer.echo(f"wrote {out / 'summary.md'}")
+
+
+@app.command()
+def bench(
+    models: list[Path] = typer.Argument(None, help="model files (.mnn, .onnx, .pt, .pt2); default: those in --from"),
+    runtime: str = typer.Option("mnn,ort,torch", help="the runtimes whose files to bench, comma-separated"),
+    from_dir: Path = typer.Option(Path("runs/pipeline"), "--from", help="folder of model files (lmk pipeline's)"),
+    data: Path = typer.Option(SAMPLE_DATA, help="WFLW root: the faces scored (the first one is also timed)"),
+    split: str = "test",
+    threads: int = typer.Option(1, help="CPU threads for every runtime (0: each runtime's default)"),
+    runs: int = typer.Option(50, help="timed calls per file"),
+    compile: bool = typer.Option(False, help="torch files: torch.compile first (x86 int8 kernels for .pt2)"),
+    out: Path = typer.Option(Path("runs/bench"), help="writes bench.json, bench.md and bench.png here"),
+) -> None:
+    """Accuracy (NME / FR / AUC) against CPU latency per model file, as a table and a plot."""
+    from lmk.bench import bench as run_bench
+    from lmk.bench import find_models, host_info, runtime_of, write_report
+    from lmk.data.readers import read_dataset
+
+    with user_errors():
+        runtimes = tuple(r.strip() for r in runtime.split(",") if r.strip())
+        unknown = [r for r in runtimes if r not in ("mnn", "ort", "torch")]
+        if unknown or not runtimes:
+            raise ValueError(f"--runtime {runtime!r}: choose from mnn, ort, torch (comma-separated)")
+        files = [p for p in models if runtime_of(p) in runtimes] if models else find_models(from_dir, runtimes)
+        if not files:
+            raise ValueError(f"none of the {len(models)} file(s) given runs on {', '.join(runtimes)}")
+        records = read_dataset(data, "wflw", split)
+        rows = run_bench(files, records, threads=threads, runs=runs, compile=compile, log=typer.echo)
+        host = host_info(threads)
+        name = f"{data.name}/{split}"
+        written = write_report(out, rows, host, name, runs)
+    from lmk.bench import markdown
+
+    typer.echo(markdown(rows, host, name, runs))
+    typer.echo("wrote " + ", ".join(str(p) for p in written))
 
 
 def _map():

@@ -20,15 +20,20 @@ def check_batch(x: np.ndarray, meta: dict, where: str) -> np.ndarray:
     return x
 
 
-def load_runner(model_path: Path, threads: int = 0):
-    """(runner, meta) for a .pt checkpoint, .onnx or .mnn file, by suffix; each runtime is imported only
-    when its file type is asked for, so the ORT and MNN paths work without torch."""
+def load_runner(model_path: Path, threads: int = 0, compile: bool = False):
+    """(runner, meta) for a .pt checkpoint, a PT2E int8 .pt2, an .onnx or a .mnn file, by suffix;
+    each runtime is imported only when its file type is asked for, so the ORT and MNN paths work
+    without torch. `compile` (torch files only): `torch.compile` the model, for speed measurements."""
     model_path = Path(model_path)
     suffix = model_path.suffix.lower()
     if suffix in (".pt", ".pth"):
         from lmk.runtime.torch_runner import load_torch_runner
 
-        return load_torch_runner(model_path)
+        return load_torch_runner(model_path, compile)
+    if suffix == ".pt2":
+        from lmk.runtime.torch_runner import load_pt2_runner
+
+        return load_pt2_runner(model_path, compile)
     if suffix == ".onnx":
         from lmk.runtime.ort_runner import load_ort_runner
 
@@ -37,4 +42,4 @@ def load_runner(model_path: Path, threads: int = 0):
         from lmk.runtime.mnn_runner import load_mnn_runner
 
         return load_mnn_runner(model_path, threads=threads)
-    raise ValueError(f"{model_path}: unknown model file type {suffix!r} (expected .pt, .onnx or .mnn)")
+    raise ValueError(f"{model_path}: unknown model file type {suffix!r} (expected .pt, .pt2, .onnx or .mnn)")
