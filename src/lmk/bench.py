@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lmk.data.crop import read_rgb
 from lmk.data.records import FaceRecord
 from lmk.evaluation import evaluate_predictions
 from lmk.meta import atomic_write_bytes, input_spec_from_meta, write_json
@@ -112,16 +113,15 @@ def bench(
     (scored and timed so), which is what makes a PT2E int8 program fast on x86."""
     if not records:
         raise ValueError("bench needs at least one face to score and to time on")
-    if any(runtime_of(p) == "torch" for p in files):
+    if "torch" in [runtime_of(p) for p in files]:  # (also: a clear error for an unknown suffix first)
         set_torch_threads(threads)
+    image = read_rgb(records[0].image_path)
     loaded, rows = {}, {}
     for path in files:
-        runtime_of(path)  # a clear error for an unknown suffix before any work
         runner, meta = load_runner(path, threads=threads, compile=compile)
         spec = input_spec_from_meta(meta)
         log(f"scoring {path} on {len(records)} faces")
         scores = evaluate_predictions(records, predict_records(records, runner, spec))[0]["all"]
-        image = _read_first(records)
         x = make_input(image, record_window(records[0], spec), spec)[None]
         loaded[path] = partial(runner, x)
         rows[path] = dict(
@@ -146,12 +146,6 @@ def bench(
         )
         for p in files
     ]
-
-
-def _read_first(records: list[FaceRecord]) -> np.ndarray:
-    from lmk.data.crop import read_rgb
-
-    return read_rgb(records[0].image_path)
 
 
 def _mode(row: BenchRow) -> str:

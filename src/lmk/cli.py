@@ -198,7 +198,7 @@ def parse_box(text: str) -> tuple[float, float, float, float]:
 @app.command()
 def predict(
     images: list[Path] = typer.Argument(..., help="image files: face crops, or a photo with --box"),
-    checkpoint: Path = typer.Option(None, help="model file: .pt, .onnx or .mnn (default: shipped model)"),
+    checkpoint: Path = typer.Option(None, help="model file: .pt, .pt2, .onnx or .mnn (default: shipped model)"),
     box: str = typer.Option(
         "", help="face box X0,Y0,X1,Y1 in image pixels (a face detector's box); default: the whole image"
     ),
@@ -401,7 +401,7 @@ def bench(
 ) -> None:
     """Accuracy (NME / FR / AUC) against CPU latency per model file, as a table and a plot."""
     from lmk.bench import bench as run_bench
-    from lmk.bench import find_models, host_info, runtime_of, write_report
+    from lmk.bench import find_models, host_info, markdown, runtime_of, write_report
     from lmk.data.readers import read_dataset
 
     with user_errors():
@@ -417,8 +417,6 @@ def bench(
         host = host_info(threads)
         name = f"{data.name}/{split}"
         written = write_report(out, rows, host, name, runs)
-    from lmk.bench import markdown
-
     typer.echo(markdown(rows, host, name, runs))
     typer.echo("wrote " + ", ".join(str(p) for p in written))
 
