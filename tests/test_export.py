@@ -159,3 +159,36 @@ def test_predict_with_exported_files_prints_only_json(exported, tiny_checkpoint,
         )
         points[model] = np.array(json.loads(proc.stdout)["faces"][0]["landmarks"])
     np.testing.assert_allclose(points[out / name], points[tiny_checkpoint], atol=0.05)
+
+
+BLOCK_TORCH = """
+import sys
+class NoTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith(("torch.", "torchao")):
+            raise ImportError(f"torch is blocked in this test ({name})")
+sys.meta_path.insert(0, NoTorch())
+from lmk.cli import main
+sys.argv = ["lmk", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("command", ["eval", "predict", "bench"])
+def test_ort_and_mnn_paths_run_without_torch(exported, sample_root, tmp_path, command):
+    """The deployable runtimes never import torch: eval, predict and bench of .onnx and .mnn files
+    in a process where importing torch fails."""
+    import subprocess
+    import sys
+
+    out, _ = exported
+    files = [str(out / "model.onnx"), str(out / "model.mnn")]
+    image = str(sorted((sample_root / "WFLW_images").rglob("*.jpg"))[0])
+    args = {
+        "eval": [["eval", "--checkpoint", f, "--data", str(sample_root)] for f in files],
+        "predict": [["predict", image, "--checkpoint", f] for f in files],
+        "bench": [["bench", *files, "--data", str(sample_root), "--runs", "2", "--out", str(tmp_path)]],
+    }[command]
+    for a in args:
+        proc = subprocess.run([sys.executable, "-c", BLOCK_TORCH, *a], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-2000:]
