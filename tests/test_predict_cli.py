@@ -73,6 +73,25 @@ def test_predict_writes_json_for_several_images(sample_root, tiny_checkpoint, tm
     assert all(len(f["landmarks"]) == 98 for f in out["faces"])
 
 
+def test_several_boxes_in_one_photo(sample_root, tiny_checkpoint, tmp_path):
+    """Repeated --box: one entry per face, each the same as that box alone, all drawn in one file."""
+    records = read_dataset(sample_root, "wflw", "test")
+    by_image = {}
+    for r in records:
+        by_image.setdefault(r.image_path, []).append(r)
+    image, faces = next((k, v) for k, v in by_image.items() if len(v) >= 2)
+    boxes = [",".join(str(v) for v in r.box) for r in faces[:2]]
+    res, both = run_predict(
+        [image, "--box", boxes[0], "--box", boxes[1], "--checkpoint", tiny_checkpoint, "--draw", tmp_path]
+    )
+    assert res.exit_code == 0, res.output
+    assert [f["box"] for f in both["faces"]] == [list(r.box) for r in faces[:2]]
+    for b, face in zip(boxes, both["faces"]):
+        _, alone = run_predict([image, "--box", b, "--checkpoint", tiny_checkpoint])
+        assert alone["faces"][0]["landmarks"] == face["landmarks"]
+    assert (tmp_path / f"{image.stem}.landmarks.png").is_file()
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -199,8 +199,10 @@ def parse_box(text: str) -> tuple[float, float, float, float]:
 def predict(
     images: list[Path] = typer.Argument(..., help="image files: face crops, or a photo with --box"),
     checkpoint: Path = typer.Option(None, help="model file: .pt, .pt2, .onnx or .mnn (default: shipped model)"),
-    box: str = typer.Option(
-        "", help="face box X0,Y0,X1,Y1 in image pixels (a face detector's box); default: the whole image"
+    box: list[str] = typer.Option(
+        None,
+        help="face box X0,Y0,X1,Y1 in image pixels (a face detector's box), repeat for several faces; "
+        "default: the whole image",
     ),
     json_out: Path | None = typer.Option(None, "--json", help="write the landmarks here instead of printing them"),
     draw: Path | None = typer.Option(None, help="folder for one IMAGE.landmarks.png per image, points drawn"),
@@ -220,17 +222,18 @@ def predict(
     faces = []
     with user_errors():
         if box and len(images) > 1:
-            raise ValueError(f"--box is one face's box; give one image with it ({len(images)} given)")
-        face_box = parse_box(box) if box else None
+            raise ValueError(f"--box gives faces in one image; give one image with it ({len(images)} given)")
+        boxes = [parse_box(b) for b in box or []]
         runner, meta = load_runner(checkpoint, threads=threads)
         spec = input_spec_from_meta(meta)
         for path in images:
             image = read_rgb(path)
-            b = face_box or whole_image_box(image)
-            points, _ = predict_image(image, b, runner, spec)
-            faces.append({"image": str(path), "box": [round(v, 2) for v in b], "landmarks": points.round(2).tolist()})
+            found = [(b, predict_image(image, b, runner, spec)[0]) for b in boxes or [whole_image_box(image)]]
+            for b, points in found:
+                face = {"image": str(path), "box": [round(v, 2) for v in b], "landmarks": points.round(2).tolist()}
+                faces.append(face)
             if draw:
-                save_overlay(draw / f"{path.stem}.landmarks.png", image, points, b)
+                save_overlay(draw / f"{path.stem}.landmarks.png", image, [p for _, p in found], [b for b, _ in found])
     result = {
         "model": str(checkpoint),
         "scheme": meta.get("scheme", "wflw98"),
