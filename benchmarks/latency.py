@@ -3,6 +3,7 @@
     python benchmarks/latency.py --out benchmarks/results/latency runs/artifacts/wflw98_lite0_pip.mnn \
         runs/artifacts/wflw98_lite0_pip.int8.mnn runs/artifacts/wflw98_lite0_pip.onnx
 
+(`lmk bench` does the same and scores each file too; this script only times, on random input.)
 Each file gets an input of the size its own metadata names, so files made for different input sizes
 can be compared. The files take turns (after 5 warm-up calls each) so that clock or load drift hits
 them alike; the median of --runs calls is reported. Writes OUT.json and OUT.md. Runs without torch.
@@ -12,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from lmk.bench import host_info
 from lmk.meta import write_json
 from lmk.runtime import load_runner
 from lmk.runtime.timing import time_in_turns
@@ -29,29 +30,6 @@ def load(path: Path, threads: int):
     if path.suffix not in (".mnn", ".onnx"):
         raise SystemExit(f"{path}: not a .mnn or .onnx file")
     return load_runner(path, threads=threads)
-
-
-def cpu_name() -> str:
-    """The CPU model (Linux), else what platform knows: latency means little without it."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for pkg in ("MNN", "onnxruntime"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = None
-    return out
 
 
 def main() -> None:
@@ -77,7 +55,9 @@ def main() -> None:
         }
         for p in args.files
     ]
-    env = {"cpu": cpu_name(), "threads": args.threads, "runs": args.runs, **versions()}
+    host = host_info(args.threads)
+    env = {"cpu": host["cpu"], "threads": args.threads, "runs": args.runs, "MNN": host["MNN"]}
+    env["onnxruntime"] = host["onnxruntime"]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out.with_suffix(".json"), {"host": env, "rows": rows})
     lines = [
