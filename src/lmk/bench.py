@@ -20,6 +20,7 @@ from lmk.data.crop import read_rgb
 from lmk.data.records import FaceRecord
 from lmk.evaluation import evaluate_predictions
 from lmk.meta import atomic_write_bytes, input_spec_from_meta, write_json
+from lmk.plotting import pyplot, save_figure
 from lmk.predict import make_input, predict_records, record_window
 from lmk.runtime import load_runner
 from lmk.runtime.timing import time_in_turns
@@ -175,12 +176,8 @@ def markdown(rows: list[BenchRow], host: dict, dataset: str, runs: int) -> str:
 
 def save_plot(path: Path, rows: list[BenchRow], title: str) -> bool:
     """NME against median latency, one labelled point per file; False when matplotlib is absent."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
     colours = {"mnn": "tab:blue", "ort": "tab:orange", "torch": "tab:green"}
     markers = {"fp32": "o", "fp16": "s", "w8": "D", "int8": "^"}
@@ -194,12 +191,7 @@ def save_plot(path: Path, rows: list[BenchRow], title: str) -> bool:
     ax.set_xlim(left=0)
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), fontsize="small")  # below: never over a point
-    fig.tight_layout()
-    tmp = Path(path).with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    tmp.replace(path)
+    save_figure(plt, fig, ax, path)
     return True
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from lmk.data.records import FaceRecord
 from lmk.meta import atomic_write_bytes
 from lmk.metrics import Scores, ced, nme_per_face, score_subsets
+from lmk.plotting import pyplot, save_figure
 from lmk.schemes import MAP_98_TO_68
 
 
@@ -64,12 +65,8 @@ def write_predictions(path: Path, records: list[FaceRecord], pred: np.ndarray, i
 
 def save_ced_plot(path: Path, curves: dict[str, np.ndarray]) -> bool:
     """CED curves (per-face NME arrays by label) as a PNG; False when matplotlib is absent."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
     x = np.linspace(0, 0.1, 1001)
     fig, ax = plt.subplots(figsize=(6, 4 + 0.25 * len(curves)))
@@ -80,10 +77,5 @@ def save_ced_plot(path: Path, curves: dict[str, np.ndarray]) -> bool:
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), fontsize="small")  # below: never over a curve
-    fig.tight_layout()
-    tmp = Path(path).with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    tmp.replace(path)
+    save_figure(plt, fig, ax, path)
     return True
