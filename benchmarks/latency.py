@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 from functools import partial
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import numpy as np
 from lmk.bench import host_info
 from lmk.meta import write_json
 from lmk.runtime import load_runner
-from lmk.runtime.timing import time_in_turns
+from lmk.runtime.timing import median_p90, time_in_turns
 
 
 def load(path: Path, threads: int):
@@ -45,19 +44,15 @@ def main() -> None:
         runners[path] = run
         inputs[path] = np.random.default_rng(0).standard_normal(meta["input"]["shape"]).astype(np.float32)
     times = time_in_turns({p: partial(run, inputs[p]) for p, run in runners.items()}, args.runs)
-    rows = [
-        {
-            "file": str(p),
-            "runtime": "mnn" if p.suffix == ".mnn" else "ort",
-            "input": "x".join(str(d) for d in inputs[p].shape),
-            "median_ms": round(statistics.median(times[p]), 2),
-            "p90_ms": round(float(np.percentile(times[p], 90)), 2),
-        }
-        for p in args.files
-    ]
+    rows = []
+    for p in args.files:
+        median, p90 = median_p90(times[p])
+        shape = "x".join(str(d) for d in inputs[p].shape)
+        runtime = "mnn" if p.suffix == ".mnn" else "ort"
+        rows.append({"file": str(p), "runtime": runtime, "input": shape, "median_ms": median, "p90_ms": p90})
     host = host_info(args.threads)
-    env = {"cpu": host["cpu"], "threads": args.threads, "runs": args.runs, "MNN": host["MNN"]}
-    env["onnxruntime"] = host["onnxruntime"]
+    env = {"cpu": host["cpu"], "threads": args.threads, "runs": args.runs}
+    env.update({k: host[k] for k in ("MNN", "onnxruntime")})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out.with_suffix(".json"), {"host": env, "rows": rows})
     lines = [

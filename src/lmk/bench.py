@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import json
 import platform
-import statistics
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-
-import numpy as np
 
 from lmk.data.crop import read_rgb
 from lmk.data.records import FaceRecord
@@ -23,7 +20,7 @@ from lmk.meta import atomic_write_bytes, input_spec_from_meta, write_json
 from lmk.plotting import pyplot, save_figure
 from lmk.predict import make_input, predict_records, record_window
 from lmk.runtime import load_runner
-from lmk.runtime.timing import time_in_turns
+from lmk.runtime.timing import median_p90, time_in_turns
 
 RUNTIME_OF_SUFFIX = {".mnn": "mnn", ".onnx": "ort", ".pt": "torch", ".pth": "torch", ".pt2": "torch"}
 
@@ -139,14 +136,8 @@ def bench(
         )
     log(f"timing {len(files)} file(s): {runs} calls each after {warmup} warm-up calls, {threads} thread(s)")
     times = time_in_turns(loaded, runs, warmup)
-    return [
-        BenchRow(
-            **rows[p],
-            median_ms=round(statistics.median(times[p]), 2),
-            p90_ms=round(float(np.percentile(times[p], 90)), 2),
-        )
-        for p in files
-    ]
+    summary = {p: median_p90(times[p]) for p in files}
+    return [BenchRow(**rows[p], median_ms=summary[p][0], p90_ms=summary[p][1]) for p in files]
 
 
 def _mode(row: BenchRow) -> str:

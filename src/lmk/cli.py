@@ -228,7 +228,7 @@ def predict(
         spec = input_spec_from_meta(meta)
         for path in images:
             image = read_rgb(path)
-            found = [(b, predict_image(image, b, runner, spec)[0]) for b in boxes or [whole_image_box(image)]]
+            found = [(b, predict_image(image, b, runner, spec)) for b in boxes or [whole_image_box(image)]]
             for b, points in found:
                 face = {"image": str(path), "box": [round(v, 2) for v in b], "landmarks": points.round(2).tolist()}
                 faces.append(face)

@@ -12,7 +12,6 @@ import numpy as np
 from tqdm import tqdm
 
 from lmk.data.crop import (
-    CropWindow,
     crop_image,
     face_window,
     normalize_input,
@@ -43,15 +42,15 @@ def whole_image_box(image: np.ndarray) -> tuple[float, float, float, float]:
     return (-0.5, -0.5, w - 0.5, h - 0.5)
 
 
-def predict_image(image_rgb: np.ndarray, box, runner: Runner, spec: dict) -> tuple[np.ndarray, CropWindow]:
+def predict_image(image_rgb: np.ndarray, box, runner: Runner, spec: dict) -> np.ndarray:
     """(N, 2) points in image pixels for the face in `box` (x0, y0, x1, y1; the model's crop box
-    convention, `wflw_rect`: a face detector's box), and the crop window used."""
+    convention, `wflw_rect`: a face detector's box)."""
     x0, y0, x1, y1 = (float(v) for v in box)
     if not (x1 > x0 and y1 > y0):
         raise ValueError(f"face box {tuple(box)}: needs x1 > x0 and y1 > y0")
     win = window_from_box((x0, y0, x1, y1), spec["enlarge"])
     out = np.asarray(runner(make_input(image_rgb, win, spec)[None]), dtype=np.float64)
-    return normalized_to_image(out[0], win), win
+    return normalized_to_image(out[0], win)
 
 
 def run_with_flip(runner: Runner, x: np.ndarray, flip_test: bool) -> np.ndarray:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable, Hashable
+
+import numpy as np
 
 
 def time_in_turns(calls: dict[Hashable, Callable[[], object]], runs: int, warmup: int = 5) -> dict:
@@ -17,3 +20,8 @@ def time_in_turns(calls: dict[Hashable, Callable[[], object]], runs: int, warmup
             if i >= warmup:
                 times[k].append((time.perf_counter() - t) * 1000)
     return times
+
+
+def median_p90(times_ms: list[float]) -> tuple[float, float]:
+    """The two numbers a latency table reports, rounded to 0.01 ms."""
+    return round(statistics.median(times_ms), 2), round(float(np.percentile(times_ms, 90)), 2)
