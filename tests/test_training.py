@@ -10,7 +10,7 @@ from conftest import tiny_config
 
 from lmk.checkpoint import CheckpointError, load_model, read_checkpoint
 from lmk.training.config import TrainConfig, resume_config
-from lmk.training.engine import fit, lr_factor
+from lmk.training.engine import autocast, fit, lr_factor
 from lmk.training.losses import LOSSES, landmark_loss
 
 
@@ -25,6 +25,21 @@ def test_tiny_training_run_lowers_the_loss(sample_root, tmp_path):
     model, _ = load_model(path)
     assert model(torch.zeros(1, 3, 64, 64)).shape == (1, 98, 2)
     assert (tmp_path / "last.pt").is_file()
+
+
+def test_cpu_bf16_runs_the_forward_in_bfloat16_and_still_learns(sample_root, tmp_path):
+    torch.set_num_threads(2)
+    conv, x, cpu = torch.nn.Conv2d(3, 4, 3), torch.randn(1, 3, 8, 8), torch.device("cpu")
+    cfg = tiny_config(tmp_path, epochs=12, lr=3e-3, warmup_epochs=0, cpu_bf16=True)
+    with autocast(cfg, cpu, None):
+        assert conv(x).dtype == torch.bfloat16
+    with autocast(dataclasses.replace(cfg, cpu_bf16=False), cpu, None):
+        assert conv(x).dtype == torch.float32  # the default recipe stays fp32
+    blob = read_checkpoint(fit(cfg, log=lambda *_: None))
+    losses = [h["loss"] for h in blob["history"]]
+    assert sum(losses[-3:]) / 3 < 0.7 * sum(losses[:3]) / 3, losses
+    assert blob["config"]["cpu_bf16"] is True
+    assert all(v.dtype != torch.bfloat16 for v in blob["state_dict"].values())  # weights are not bf16
 
 
 def test_pip_head_training_and_resume(sample_root, tmp_path):

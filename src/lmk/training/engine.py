@@ -108,7 +108,7 @@ def train_one_epoch(model, loader, optimizer, cfg: TrainConfig, epoch: int, devi
         x, target, mask = x.to(device), target.to(device), mask.to(device)
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device.type, dtype=torch.float16, enabled=scaler is not None):
+        with autocast(cfg, device, scaler):
             out = model(x, return_aux=True)
         out = {k: v.float() for k, v in out.items()}
         loss = landmark_loss(
@@ -128,6 +128,14 @@ def train_one_epoch(model, loader, optimizer, cfg: TrainConfig, epoch: int, devi
         count += len(x)
         bar.set_postfix(loss=f"{total / count:.4f}")
     return total / max(count, 1)
+
+
+def autocast(cfg: TrainConfig, device, scaler):
+    """fp16 with a grad scaler on CUDA; bf16 on a CPU only when asked (`cpu_bf16`): it changes the
+    numerics of a recipe, so old recipes keep training in fp32. bf16 needs no scaler (fp32's range)."""
+    if device.type == "cpu":
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.cpu_bf16)
+    return torch.autocast(device.type, dtype=torch.float16, enabled=scaler is not None)
 
 
 @torch.no_grad()
