@@ -40,6 +40,8 @@ def describe(cfg: dict, data: Path) -> dict:
         recipe += f", coordinate loss ×{cfg['coord_weight']:g}"
     if cfg.get("ema"):
         recipe += f", EMA {cfg['ema']:g}"
+    if cfg.get("cpu_bf16"):
+        recipe += ", bf16 autocast (CPU)"
     return {
         "architecture": cfg.get("backbone"),
         "head": cfg.get("head"),
