@@ -190,6 +190,25 @@ def test_init_starts_from_another_checkpoint(tiny_checkpoint, tmp_path):
         fit(tiny_config(tmp_path / "flat96", init=str(flat), head="flatten", input_size=96), log=lambda *_: None)
 
 
+def test_cli_crop_enlarge_and_bf16_reach_the_recipe_and_the_metadata(sample_root, tmp_path):
+    """--enlarge changes the crop the model is trained on, so it must travel in the file's metadata
+    (every runtime builds its crop from there); --cpu-bf16 is part of the stored recipe."""
+    from typer.testing import CliRunner
+
+    from lmk.cli import app
+    from lmk.meta import input_spec_from_meta
+
+    torch.set_num_threads(2)
+    out = tmp_path / "run"
+    args = ["train", "--data", str(sample_root), "--out", str(out), "--model", "resnet18-gap", "--no-pretrained"]
+    args += ["--input-size", "64", "--batch-size", "10", "--epochs", "1", "--val-fraction", "0", "--no-test-split"]
+    res = CliRunner().invoke(app, args + ["--enlarge", "1.1", "--cpu-bf16"])
+    assert res.exit_code == 0, res.output
+    blob = read_checkpoint(out / "model.pt")
+    assert blob["config"]["enlarge"] == 1.1 and blob["config"]["cpu_bf16"] is True
+    assert input_spec_from_meta(blob["meta"])["enlarge"] == 1.1
+
+
 def test_cli_resume_continues_the_stored_recipe(sample_root, tmp_path):
     """`lmk train --resume last.pt` keeps the run's own settings (here a 64 px ResNet-18), not the
     command line's defaults, and writes beside that last.pt; only --epochs/--workers may change."""

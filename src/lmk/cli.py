@@ -60,6 +60,7 @@ def train(
     pretrained: bool = typer.Option(True, help="ImageNet init where available (efficientnet_lite0)"),
     init: str = typer.Option("", help="fine-tune: start from this checkpoint's weights (same model)"),
     input_size: int = 256,
+    enlarge: float = typer.Option(1.2, help="crop side = this x the box's longer side (kept in the metadata)"),
     loss: str = typer.Option("l1", help="l1 | l2 | log_l2 | wing"),
     cls_sigma: float = typer.Option(0.0, help="pip head: Gaussian cell target sigma in cells (0: one-hot)"),
     coord_weight: float = typer.Option(0.0, help="pip head: weight of a loss on the decoded coordinates"),
