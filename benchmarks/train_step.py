@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -20,12 +21,11 @@ from lmk.meta import write_json
 from lmk.models import ModelSpec, build_model
 from lmk.runtime.timing import median_p90, time_in_turns
 from lmk.training.config import TrainConfig
-from lmk.training.engine import autocast
-from lmk.training.losses import landmark_loss
+from lmk.training.engine import train_step
 
 
 def make_step(cfg: TrainConfig):
-    """One optimiser step of a fresh model, as `train_one_epoch` takes it."""
+    """One optimiser step of a fresh model: the one `train_one_epoch` takes."""
     model = build_model(ModelSpec(cfg.backbone, cfg.head, 98, cfg.input_size), pretrained=False)
     model = model.to(memory_format=torch.channels_last).train()
     opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
@@ -34,18 +34,7 @@ def make_step(cfg: TrainConfig):
     x = x.contiguous(memory_format=torch.channels_last)
     target = torch.rand(cfg.batch_size, 98, 2, generator=gen) * (cfg.input_size - 1)
     mask = torch.ones(cfg.batch_size, 98)
-    cpu = torch.device("cpu")
-
-    def step() -> None:
-        with autocast(cfg, cpu, None):
-            out = model(x, return_aux=True)
-        out = {k: v.float() for k, v in out.items()}
-        loss = landmark_loss(out, target, mask, cfg.loss, cfg.input_size, coord_weight=cfg.coord_weight)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-
-    return step
+    return partial(train_step, model, opt, cfg, x, target, mask, torch.device("cpu"), None)
 
 
 def main() -> None:

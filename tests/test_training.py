@@ -190,6 +190,13 @@ def test_init_starts_from_another_checkpoint(tiny_checkpoint, tmp_path):
         fit(tiny_config(tmp_path / "flat96", init=str(flat), head="flatten", input_size=96), log=lambda *_: None)
 
 
+def tiny_train_args(data, out) -> list[str]:
+    """`lmk train` arguments for tiny_config's model (a 64 px ResNet-18, one epoch) from the command line."""
+    args = ["train", "--data", str(data), "--out", str(out), "--model", "resnet18-gap", "--no-pretrained"]
+    args += ["--input-size", "64", "--batch-size", "10", "--epochs", "1", "--val-fraction", "0", "--no-test-split"]
+    return args
+
+
 def test_cli_crop_enlarge_and_bf16_reach_the_recipe_and_the_metadata(sample_root, tmp_path):
     """--enlarge changes the crop the model is trained on, so it must travel in the file's metadata
     (every runtime builds its crop from there); --cpu-bf16 is part of the stored recipe."""
@@ -200,8 +207,7 @@ def test_cli_crop_enlarge_and_bf16_reach_the_recipe_and_the_metadata(sample_root
 
     torch.set_num_threads(2)
     out = tmp_path / "run"
-    args = ["train", "--data", str(sample_root), "--out", str(out), "--model", "resnet18-gap", "--no-pretrained"]
-    args += ["--input-size", "64", "--batch-size", "10", "--epochs", "1", "--val-fraction", "0", "--no-test-split"]
+    args = tiny_train_args(sample_root, out)
     res = CliRunner().invoke(app, args + ["--enlarge", "1.1", "--cpu-bf16"])
     assert res.exit_code == 0, res.output
     blob = read_checkpoint(out / "model.pt")
@@ -218,8 +224,7 @@ def test_cli_resume_continues_the_stored_recipe(sample_root, tmp_path):
 
     torch.set_num_threads(2)
     out = tmp_path / "run"
-    args = ["train", "--data", str(sample_root), "--out", str(out), "--model", "resnet18-gap", "--no-pretrained"]
-    args += ["--input-size", "64", "--batch-size", "10", "--epochs", "1", "--val-fraction", "0", "--no-test-split"]
+    args = tiny_train_args(sample_root, out)
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     moved = tmp_path / "moved"  # a copied run folder resumes in place

@@ -108,26 +108,32 @@ def train_one_epoch(model, loader, optimizer, cfg: TrainConfig, epoch: int, devi
         x, target, mask = x.to(device), target.to(device), mask.to(device)
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        with autocast(cfg, device, scaler):
-            out = model(x, return_aux=True)
-        out = {k: v.float() for k, v in out.items()}
-        loss = landmark_loss(
-            out, target, mask, cfg.loss, cfg.input_size, cls_sigma=cfg.cls_sigma, coord_weight=cfg.coord_weight
-        )
-        optimizer.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            loss.backward()
-            optimizer.step()
+        loss = train_step(model, optimizer, cfg, x, target, mask, device, scaler)
         if ema is not None:
             ema.update(model.module if hasattr(model, "module") else model)
         total += loss.item() * len(x)
         count += len(x)
         bar.set_postfix(loss=f"{total / count:.4f}")
     return total / max(count, 1)
+
+
+def train_step(model, optimizer, cfg: TrainConfig, x, target, mask, device, scaler) -> torch.Tensor:
+    """One optimiser step on one batch (forward under `autocast`, loss, backward, step); the loss."""
+    with autocast(cfg, device, scaler):
+        out = model(x, return_aux=True)
+    out = {k: v.float() for k, v in out.items()}
+    loss = landmark_loss(
+        out, target, mask, cfg.loss, cfg.input_size, cls_sigma=cfg.cls_sigma, coord_weight=cfg.coord_weight
+    )
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        optimizer.step()
+    return loss
 
 
 def autocast(cfg: TrainConfig, device, scaler):
