@@ -3,7 +3,9 @@
     python benchmarks/model_table.py --data ../shared/data/wflw-mini --out benchmarks/results/model_table \
         runs/baseline/model.pt src/lmk/weights/wflw98_lite0_pip.pt
 
-Writes OUT.json, OUT.md and OUT_ced.png (fp32, no flip test).
+Writes OUT.json, OUT.md and OUT_ced.png (fp32, no flip test). `--append` keeps the rows already
+in OUT.json (training runs' checkpoints live in runs/, which does not outlive a session) and
+re-scores only the checkpoints given; a kept row's CED curve is redrawn from its stored per-face NME.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from lmk.runtime.torch_runner import torch_runner
 
 def describe(cfg: dict, data: Path) -> dict:
     """What a checkpoint was trained on and how, from its stored config."""
-    pre = "ImageNet" if cfg.get("pretrained") and cfg.get("backbone") == "efficientnet_lite0" else "scratch"
+    imagenet = cfg.get("pretrained") and str(cfg.get("backbone", "")).startswith("efficientnet_lite")
+    pre = "ImageNet" if imagenet else "scratch"
     train, _ = split_by_image(read_wflw(data, "train"), cfg.get("val_fraction", 0.0), cfg.get("seed", 0))
     extra = " + 300-W (1,207 faces, 68 pts)" if cfg.get("extra_300w") else ""
     frozen = cfg.get("freeze_blocks", -1)
@@ -67,6 +70,26 @@ def paired_difference(a: np.ndarray, b: np.ndarray, resamples: int = 10_000, see
     }
 
 
+def curve_label(row: dict) -> str:
+    ckpt = Path(row["checkpoint"])
+    return f"{ckpt.parent.name}/{ckpt.stem}: {row['architecture']}-{row['head']}, NME {row['nme']:.2f}%"
+
+
+def kept_rows(args: argparse.Namespace) -> tuple[list[dict], dict, list[np.ndarray]]:
+    """OUT.json's rows for checkpoints not given again (same split), with the curves stored in them."""
+    path = args.out.with_suffix(".json")
+    if not path.exists():
+        return [], {}, []
+    old = json.loads(path.read_text())
+    if old.get("dataset") != f"{args.data.name}/{args.split}":
+        raise SystemExit(f"{path}: rows are on {old.get('dataset')}, not {args.data.name}/{args.split}; no --append")
+    given = {str(c) for c in args.checkpoints}
+    rows = [r for r in old["rows"] if r["checkpoint"] not in given]
+    curves = {curve_label(r): np.asarray(r["nme_per_face"]) for r in rows if r.get("nme_per_face")}
+    per_face = [np.asarray(r.get("nme_per_face", [])) * 100 for r in rows]
+    return rows, curves, per_face
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checkpoints", nargs="+", type=Path)
@@ -74,10 +97,11 @@ def main() -> None:
     ap.add_argument("--split", default="test")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/model_table"))
     ap.add_argument("--paired", action="store_true", help="compare the last two checkpoints face by face")
+    ap.add_argument("--append", action="store_true", help="keep OUT.json's rows; re-score only these checkpoints")
     args = ap.parse_args()
     torch.set_num_threads(2)
     records = read_wflw(args.data, args.split)
-    rows, curves, per_face = [], {}, []
+    rows, curves, per_face = kept_rows(args) if args.append else ([], {}, [])
     for ckpt in args.checkpoints:
         model, blob = load_model(ckpt)
         spec = input_spec_from_meta(blob["meta"])
@@ -95,11 +119,12 @@ def main() -> None:
             "params_M": round(count_params(model) / 1e6, 2),
             "gflops": round(count_gflops(model, spec["size"]), 2),
             "val_nme": (blob["meta"]["metrics"].get("val") or {}).get("nme"),
+            "nme_per_face": [round(float(v), 6) for v in nme_i],
         }
         rows.append(row)
         per_face.append(np.asarray(nme_i) * 100)
-        curves[f"{ckpt.parent.name}/{ckpt.stem}: {row['architecture']}-{row['head']}, NME {row['nme']:.2f}%"] = nme_i
-        print(json.dumps(row))
+        curves[curve_label(row)] = nme_i
+        print(json.dumps({k: v for k, v in row.items() if k != "nme_per_face"}))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(
         args.out.with_suffix(".json"),
@@ -116,7 +141,8 @@ def main() -> None:
             f"{r['train_data']} | "
             f"{r['nme']:.2f} | {r['fr']:.2f} | {r['auc']:.4f} | {r['params_M']} | {r['gflops']} |"
         )
-    paired = paired_difference(per_face[-2], per_face[-1]) if args.paired and len(per_face) > 1 else None
+    comparable = len(per_face) > 1 and len(per_face[-2]) == len(per_face[-1]) > 0
+    paired = paired_difference(per_face[-2], per_face[-1]) if args.paired and comparable else None
     if paired:
         paired.update(a=rows[-2]["checkpoint"], b=rows[-1]["checkpoint"])
         write_json(args.out.with_name(args.out.name + "_paired.json"), paired)

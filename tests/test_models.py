@@ -3,17 +3,25 @@ import pytest
 import torch
 
 from lmk.models import BACKBONES, HEADS, ModelSpec, build_model
-from lmk.models.efficientnet_lite import EfficientNetLite0, lite0_imagenet_path, load_lite0_imagenet, map_lite0_key
+from lmk.models.efficientnet_lite import (
+    VARIANTS,
+    EfficientNetLite,
+    lite_imagenet_path,
+    load_lite_imagenet,
+    map_lite_key,
+)
 
 
-def test_lite0_key_mapping_covers_every_tensor():
-    src = torch.load(lite0_imagenet_path(), map_location="cpu", weights_only=True)
-    mapped = {map_lite0_key(k) for k in src} - {None}
-    assert mapped == set(EfficientNetLite0().state_dict())
-    assert map_lite0_key("_blocks.3._depthwise_conv.weight") == "blocks.3.dw.conv.weight"
-    assert map_lite0_key("_fc.weight") is None
-    model = EfficientNetLite0()
-    load_lite0_imagenet(model)  # strict
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_lite_key_mapping_covers_every_tensor(variant):
+    """The stage tables must match the released checkpoints tensor for tensor (strict load)."""
+    src = torch.load(lite_imagenet_path(variant), map_location="cpu", weights_only=True)
+    mapped = {map_lite_key(k) for k in src} - {None}
+    assert mapped == set(EfficientNetLite(VARIANTS[variant]).state_dict())
+    assert map_lite_key("_blocks.3._depthwise_conv.weight") == "blocks.3.dw.conv.weight"
+    assert map_lite_key("_fc.weight") is None
+    model = EfficientNetLite(VARIANTS[variant])
+    load_lite_imagenet(model, lite_imagenet_path(variant))  # strict: shapes too
     torch.testing.assert_close(model.blocks[3].dw.conv.weight, src["_blocks.3._depthwise_conv.weight"])
     torch.testing.assert_close(model.head.bn.running_var, src["_bn1.running_var"])
 

@@ -57,7 +57,7 @@ def train(
     data: Path = typer.Option(DEFAULT_DATA, help="WFLW-layout root"),
     out: Path = typer.Option(Path("runs/train"), help="output folder (model.pt, last.pt, tb/)"),
     model: str = typer.Option("efficientnet_lite0-pip", help="BACKBONE-HEAD, e.g. resnet18-flatten"),
-    pretrained: bool = typer.Option(True, help="ImageNet init where available (efficientnet_lite0)"),
+    pretrained: bool = typer.Option(True, help="ImageNet init where available (efficientnet_lite0/1/2)"),
     init: str = typer.Option("", help="fine-tune: start from this checkpoint's weights (same model)"),
     input_size: int = 256,
     enlarge: float = typer.Option(1.2, help="crop side = this x the box's longer side (kept in the metadata)"),

