@@ -29,8 +29,7 @@ from lmk.runtime.torch_runner import torch_runner
 
 def describe(cfg: dict, data: Path) -> dict:
     """What a checkpoint was trained on and how, from its stored config."""
-    imagenet = cfg.get("pretrained") and str(cfg.get("backbone", "")).startswith("efficientnet_lite")
-    pre = "ImageNet" if imagenet else "scratch"
+    pre = "ImageNet" if cfg.get("pretrained") else "scratch"  # backbones without weights refuse pretrained
     train, _ = split_by_image(read_wflw(data, "train"), cfg.get("val_fraction", 0.0), cfg.get("seed", 0))
     extra = " + 300-W (1,207 faces, 68 pts)" if cfg.get("extra_300w") else ""
     frozen = cfg.get("freeze_blocks", -1)

@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 src=$1 name=$2 command=$3
 shift 3
 data=${LMK_DATA:-../shared/data/wflw-mini}
-previous=$(python -c "from lmk.weights import default_checkpoint; print(default_checkpoint().relative_to(__import__('pathlib').Path.cwd()))")
+previous=$(python -c "import os; from lmk.weights import default_checkpoint; print(os.path.relpath(default_checkpoint()))")
 dst=src/lmk/weights/$name.pt
 
 python benchmarks/ship_model.py "$src" "$dst" --data "$data" --command "$command"

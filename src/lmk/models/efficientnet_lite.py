@@ -9,6 +9,7 @@ Lite2 are optional (`pip install lmk[lite12]`): only training a larger backbone 
 from __future__ import annotations
 
 import importlib
+import math
 import re
 
 import torch
@@ -16,9 +17,7 @@ from torch import nn
 
 from lmk.models.layers import ConvBNAct
 
-# (repeats, kernel, stride, expand, in, out) per stage. The Lite variants keep the stem (32),
-# the first and last stages' repeats and the head (1280) fixed; Lite1 is depth 1.1, Lite2 adds
-# width 1.1 (channels rounded to multiples of 8), as in the released checkpoints.
+# (repeats, kernel, stride, expand, in, out) per stage of Lite0; the larger variants scale it.
 LITE0_STAGES = [
     (1, 3, 1, 1, 32, 16),
     (2, 3, 2, 6, 16, 24),
@@ -28,24 +27,24 @@ LITE0_STAGES = [
     (4, 5, 2, 6, 112, 192),
     (1, 3, 1, 6, 192, 320),
 ]
-LITE1_STAGES = [
-    (1, 3, 1, 1, 32, 16),
-    (3, 3, 2, 6, 16, 24),
-    (3, 5, 2, 6, 24, 40),
-    (4, 3, 2, 6, 40, 80),
-    (4, 5, 1, 6, 80, 112),
-    (5, 5, 2, 6, 112, 192),
-    (1, 3, 1, 6, 192, 320),
-]
-LITE2_STAGES = [
-    (1, 3, 1, 1, 32, 16),
-    (3, 3, 2, 6, 16, 24),
-    (3, 5, 2, 6, 24, 48),
-    (4, 3, 2, 6, 48, 88),
-    (4, 5, 1, 6, 88, 120),
-    (5, 5, 2, 6, 120, 208),
-    (1, 3, 1, 6, 208, 352),
-]
+
+
+def _round_channels(c: float) -> int:
+    """EfficientNet's channel rounding: the nearest multiple of 8, never more than 10 % below."""
+    new = max(8, int(c + 4) // 8 * 8)
+    return new + 8 if new < 0.9 * c else new
+
+
+def lite_stages(width: float, depth: float) -> list[tuple[int, int, int, int, int, int]]:
+    """Lite0's stages scaled as the Lite family is: channels x width, repeats x depth (rounded up),
+    except the stem (32 channels) and the first and last stages' repeats, which Lite keeps fixed."""
+    stages, cin, last = [], 32, len(LITE0_STAGES) - 1
+    for i, (repeats, k, stride, expand, _, cout) in enumerate(LITE0_STAGES):
+        repeats = repeats if i in (0, last) else math.ceil(repeats * depth)
+        cout = _round_channels(cout * width)
+        stages.append((repeats, k, stride, expand, cin, cout))
+        cin = cout
+    return stages
 
 
 class MBConv(nn.Module):
@@ -114,7 +113,8 @@ def map_lite_key(key: str) -> str | None:
     raise KeyError(f"unexpected EfficientNet-Lite key {key!r}")
 
 
-VARIANTS = {0: LITE0_STAGES, 1: LITE1_STAGES, 2: LITE2_STAGES}
+# (width, depth) of the released checkpoints (Lite0, Lite1, Lite2)
+VARIANTS = {v: lite_stages(w, d) for v, (w, d) in {0: (1.0, 1.0), 1: (1.0, 1.1), 2: (1.1, 1.2)}.items()}
 
 
 def lite_imagenet_path(variant: int = 0) -> str:
