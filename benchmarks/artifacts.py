@@ -1,6 +1,6 @@
 """Every deployable file of one checkpoint -> bytes, NME, FR, AUC, ΔNME on WFLW-mini test.
 
-    python benchmarks/artifacts.py --checkpoint src/lmk/weights/wflw98_lite0_pip.pt \
+    python benchmarks/artifacts.py --checkpoint src/lmk/weights/wflw98_lite2_pip.pt \
         --data ../shared/data/wflw-mini --out runs/artifacts --report benchmarks/results/artifacts
 
 Same code path as `lmk pipeline`; writes REPORT.json and REPORT.md (the README's table). With the

@@ -1,7 +1,7 @@
 """Accuracy table of trained checkpoints on a WFLW split: NME / FR / AUC, params, GFLOPs.
 
     python benchmarks/model_table.py --data ../shared/data/wflw-mini --out benchmarks/results/model_table \
-        runs/baseline/model.pt src/lmk/weights/wflw98_lite0_pip.pt
+        runs/baseline/model.pt src/lmk/weights/wflw98_lite2_pip.pt
 
 Writes OUT.json, OUT.md and OUT_ced.png (fp32, no flip test). `--append` keeps the rows already
 in OUT.json (training runs' checkpoints live in runs/, which does not outlive a session) and

@@ -5,7 +5,8 @@
 #
 # 1. fp16 checkpoint + re-scored metrics        -> src/lmk/weights/NAME.pt (benchmarks/ship_model.py)
 # 2. every deployable file, scored, ARM-checked -> runs/artifacts, benchmarks/results/artifacts*
-# 3. x86 latency of the deployable files         -> benchmarks/results/latency.*
+# 3. x86 latency of the deployable files, and of the previous model's fp32 .onnx/.mnn and shipped
+#    int8 .mnn in the same run (what the new model costs)  -> benchmarks/results/latency.*
 # 4. accuracy against latency                     -> benchmarks/results/bench/
 # 5. the int8 .mnn into models/, ARM-checked on all test faces
 # 6. model table: the extra checkpoints given (e.g. the validation run), the previous shipped model
@@ -23,8 +24,11 @@ dst=src/lmk/weights/$name.pt
 python benchmarks/ship_model.py "$src" "$dst" --data "$data" --command "$command"
 python benchmarks/artifacts.py --checkpoint "$dst" --data "$data" --out runs/artifacts --report benchmarks/results/artifacts
 a=runs/artifacts/$name
+p=$(basename "$previous" .pt)
+lmk export --checkpoint "$previous" --to mnn --out runs/previous --data "$data"
 python benchmarks/latency.py --runs 200 --out benchmarks/results/latency \
-    "$a.onnx" "$a.int8.onnx" "$a.mnn" "$a.fp16.mnn" "$a.w8.mnn" "$a.int8.mnn"
+    "$a.onnx" "$a.int8.onnx" "$a.mnn" "$a.fp16.mnn" "$a.w8.mnn" "$a.int8.mnn" \
+    "runs/previous/$p.onnx" "runs/previous/$p.mnn" "models/$p.int8.mnn"
 lmk bench --from runs/artifacts --data "$data" --runs 200 --compile --out benchmarks/results/bench
 mkdir -p models
 cp "$a.int8.mnn" "$a.int8.mnn.json" models/

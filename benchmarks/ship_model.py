@@ -1,7 +1,7 @@
 """Turn a training run's model.pt into the shipped checkpoint: fp16 weight storage, metrics
 re-measured on the stored (fp16 -> fp32) weights, and the command that trained it.
 
-    python benchmarks/ship_model.py runs/final/model.pt src/lmk/weights/wflw98_lite0_pip.pt \
+    python benchmarks/ship_model.py runs/final/model.pt src/lmk/weights/wflw98_lite2_pip.pt \
         --data ../shared/data/wflw-mini --command "lmk train ..."
 """
 

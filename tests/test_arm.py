@@ -139,7 +139,7 @@ def test_unavailable_emulator_is_a_clear_error(tmp_path, monkeypatch):
     assert not (tmp_path / "nowhere").exists()
 
 
-SHIPPED_INT8 = Path(__file__).resolve().parents[1] / "models" / "wflw98_lite0_pip.int8.mnn"
+SHIPPED_INT8 = Path(__file__).resolve().parents[1] / "models" / "wflw98_lite2_pip.int8.mnn"
 
 
 def test_shipped_int8_mnn_was_verified_on_three_arm_cpus():
@@ -161,7 +161,8 @@ def test_shipped_int8_mnn_agrees_on_i8mm_and_a76(arm_env, sample_root):
     within the check's per-point bar (1 % of the crop side; the i8mm FC fault moves a pupil > 100 px).
     The ΔNME bar (0.02) is a statement about >= 30 faces and is asserted on the sidecar's record
     above: on 8 faces, int8 rounding that moves a few points by ~1 px shifts the mean NME by a few
-    hundredths (shipped model: +0.03 on these 8 faces, +0.001 on 32 test faces, +0.005 on 161)."""
+    hundredths (the Lite0 model shipped before: +0.03 on these 8 faces; the Lite2 one: +0.0003 on these 8,
+    +0.015 on 32 test faces, +0.006 on all 161)."""
     from lmk.arm.check import check_arm
 
     rep = check_arm(SHIPPED_INT8, sample_root, arm_env, cpus=("cortex-a76", "max"), faces=8)

@@ -101,6 +101,32 @@ def test_quantize_runtime(runtime, suffix, tiny_checkpoint, sample_root, tmp_pat
         assert torch_runner(module)(np.zeros((1, 3, 64, 64), np.float32)).shape == (1, 98, 2)  # static batch 1
 
 
+def test_broken_int8_file_is_deleted_and_named(tiny_checkpoint, sample_root, tmp_path):
+    """An int8 file beyond --max-delta-nme is an error naming it, and it is not left behind (MNN's KL
+    calibration wrote a 173 %-NME EfficientNet-Lite2 file that used to be kept with exit 0). A limit
+    no real file meets stands in for a broken quantizer here."""
+    args = ["quantize", "--checkpoint", str(tiny_checkpoint), "--runtime", "mnn", "--data", str(sample_root)]
+    res = CliRunner().invoke(app, [*args, "--num-calib", "8", "--max-delta-nme", "-1000", "--out", str(tmp_path)])
+    assert res.exit_code == 2, res.output
+    assert f"{tmp_path / 'model.int8.mnn'}: int8 NME" in res.output and "deleted" in res.output
+    assert not list(tmp_path.glob("*int8*")) and (tmp_path / "model.mnn").is_file()
+
+
+def test_non_finite_int8_accuracy_counts_as_broken(tmp_path):
+    from lmk.quantize.run import reject_if_broken
+
+    path = tmp_path / "m.int8.onnx"
+    for metrics, kept in [({"nme": 6.0, "delta_nme": 0.2}, True), ({"nme": float("nan"), "delta_nme": float("nan")}, False)]:
+        path.write_bytes(b"x")
+        (tmp_path / "m.int8.onnx.json").write_text("{}")
+        if kept:
+            reject_if_broken(path, metrics, 5.0)
+        else:
+            with pytest.raises(ValueError, match="broken"):
+                reject_if_broken(path, metrics, 5.0)
+        assert path.exists() == kept and (tmp_path / "m.int8.onnx.json").exists() == kept
+
+
 def test_sensitivity_report_and_mixed_precision(tiny_checkpoint, sample_root, tmp_path):
     import json
 

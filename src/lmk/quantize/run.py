@@ -19,6 +19,10 @@ from lmk.quantize.calib import calibration_crops_uint8, calibration_inputs, cali
 
 SELECTION_FACES = 64
 INT8_SIZE_BUDGET = 0.30  # an int8 file may take at most this share of the fp32 ONNX file
+# NME points an int8 file may lose against fp32 before it counts as broken (a failed calibration,
+# a wrong kernel: MNN's KL calibration gave 173 % NME on EfficientNet-Lite2), not merely rounded
+# (a weak GAP model loses ~2.3 points, good models < 0.3)
+MAX_INT8_DELTA_NME = 5.0
 
 
 def selection_records(data: Path, calib: list, seed: int) -> list:
@@ -40,6 +44,20 @@ def score(runner, meta: dict, records, spec, reference: dict, extra: dict) -> di
     scores = score_runner(records, runner, spec)
     meta["metrics"] = {**scores.as_metrics(reference["dataset"], reference["nme"]), **extra}
     return meta["metrics"]
+
+
+def reject_if_broken(path: Path, metrics: dict, limit: float) -> None:
+    """Delete an int8 file whose accuracy says it is broken, and say so: it must never be shipped
+    silently next to its good siblings."""
+    delta = metrics.get("delta_nme", float("nan"))
+    if np.isfinite(delta) and delta <= limit:
+        return
+    for p in (path, sidecar_path(path)):
+        p.unlink(missing_ok=True)
+    raise ValueError(
+        f"{path}: int8 NME {metrics['nme']:.3f} % is {delta:+.3f} points from fp32 (limit {limit:g}, "
+        f"--max-delta-nme); deleted: the quantization is broken, not merely rounded"
+    )
 
 
 def analyze_layers(fp32_onnx: Path, inputs: np.ndarray, out: Path, name: str, log=print) -> list[dict]:
@@ -120,9 +138,11 @@ def quantize_checkpoint(
     keep_float: int = 0,
     arm: str = "auto",
     arm_faces: int = 32,
+    max_delta_nme: float = MAX_INT8_DELTA_NME,
     log=print,
 ) -> dict:
-    """Returns {path: metrics} of the int8 files written (plus the fp32 reference)."""
+    """Returns {path: metrics} of the int8 files written (plus the fp32 reference). An int8 file more
+    than `max_delta_nme` points worse than fp32 is deleted and raises ValueError."""
     if runtime not in ("torch", "ort", "mnn"):
         raise ValueError(f"--runtime must be torch, ort or mnn, not {runtime!r}")
     if arm not in ("auto", "setup", "off"):
@@ -181,6 +201,7 @@ def quantize_checkpoint(
         pre.unlink(missing_ok=True)
         extra = {**calib_info, "variant": variant.as_dict(), "variants_tried": tried}
         results[str(final)] = score(load_ort_runner(final)[0], meta, test, spec, reference, extra)
+        reject_if_broken(final, results[str(final)], max_delta_nme)
         rewrite_onnx_meta(final, meta)
     elif runtime == "torch":
         from lmk.checkpoint import load_model
@@ -192,6 +213,7 @@ def quantize_checkpoint(
         final = out / f"{name}.int8.pt2"
         extra = {**calib_info, "quantizer": "torchao PT2E X86InductorQuantizer (default config)"}
         results[str(final)] = score(torch_runner(qmodel), meta, test, spec, reference, extra)
+        reject_if_broken(final, results[str(final)], max_delta_nme)
         save_pt2(qmodel, final, spec["size"], meta)
     else:
         from lmk.quantize.mnn_quant import quantize_mnn, stamp_metadata
@@ -207,6 +229,7 @@ def quantize_checkpoint(
             quantize_mnn(source, final, crops, spec, method=mnn_method)
         extra = {**calib_info, "method": mnn_method, "fc_guard": guarded}
         results[str(final)] = score(load_mnn_runner(final, meta=meta)[0], meta, test, spec, reference, extra)
+        reject_if_broken(final, results[str(final)], max_delta_nme)
         meta["arm_verified"] = arm_check(final, meta, data, split, arm, arm_faces, log)
         if not stamp_metadata(final, meta, inputs[:2]):  # outputs stay bit-identical, or it is not stamped
             log(f"warning: {final}: metadata only in the sidecar (an MNN rewrite changed the outputs)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT_NAME = "wflw98_lite0_pip.pt"
+DEFAULT_NAME = "wflw98_lite2_pip.pt"
 
 
 def default_checkpoint() -> Path:
