@@ -116,7 +116,8 @@ def test_non_finite_int8_accuracy_counts_as_broken(tmp_path):
     from lmk.quantize.run import reject_if_broken
 
     path = tmp_path / "m.int8.onnx"
-    for metrics, kept in [({"nme": 6.0, "delta_nme": 0.2}, True), ({"nme": float("nan"), "delta_nme": float("nan")}, False)]:
+    nan = float("nan")
+    for metrics, kept in [({"nme": 6.0, "delta_nme": 0.2}, True), ({"nme": nan, "delta_nme": nan}, False)]:
         path.write_bytes(b"x")
         (tmp_path / "m.int8.onnx.json").write_text("{}")
         if kept:
