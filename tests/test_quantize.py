@@ -102,29 +102,28 @@ def test_quantize_runtime(runtime, suffix, tiny_checkpoint, sample_root, tmp_pat
 
 
 def test_broken_int8_file_is_deleted_and_named(tiny_checkpoint, sample_root, tmp_path):
-    """An int8 file beyond --max-delta-nme is an error naming it, and it is not left behind (MNN's KL
+    """An int8 file beyond --max-nme-ratio is an error naming it, and it is not left behind (MNN's KL
     calibration wrote a 173 %-NME EfficientNet-Lite2 file that used to be kept with exit 0). A limit
     no real file meets stands in for a broken quantizer here."""
     args = ["quantize", "--checkpoint", str(tiny_checkpoint), "--runtime", "mnn", "--data", str(sample_root)]
-    res = CliRunner().invoke(app, [*args, "--num-calib", "8", "--max-delta-nme", "-1000", "--out", str(tmp_path)])
+    res = CliRunner().invoke(app, [*args, "--num-calib", "8", "--max-nme-ratio", "0", "--out", str(tmp_path)])
     assert res.exit_code == 2, res.output
     assert f"{tmp_path / 'model.int8.mnn'}: int8 NME" in res.output and "deleted" in res.output
     assert not list(tmp_path.glob("*int8*")) and (tmp_path / "model.mnn").is_file()
 
 
-def test_non_finite_int8_accuracy_counts_as_broken(tmp_path):
+def test_int8_bar_is_relative_to_fp32_and_catches_nan(tmp_path):
     from lmk.quantize.run import reject_if_broken
 
     path = tmp_path / "m.int8.onnx"
-    nan = float("nan")
-    for metrics, kept in [({"nme": 6.0, "delta_nme": 0.2}, True), ({"nme": nan, "delta_nme": nan}, False)]:
+    for nme, kept in [(6.0, True), (9.1, False), (float("nan"), False)]:
         path.write_bytes(b"x")
         (tmp_path / "m.int8.onnx.json").write_text("{}")
         if kept:
-            reject_if_broken(path, metrics, 5.0)
+            reject_if_broken(path, {"nme": nme}, 6.0 / 1.05, 1.5)
         else:
             with pytest.raises(ValueError, match="broken"):
-                reject_if_broken(path, metrics, 5.0)
+                reject_if_broken(path, {"nme": nme}, 6.0, 1.5)
         assert path.exists() == kept and (tmp_path / "m.int8.onnx.json").exists() == kept
 
 

@@ -292,8 +292,8 @@ def quantize(
         "auto", help="MNN: ARM check under qemu: auto (if set up) | setup (set up if needed) | off"
     ),
     arm_faces: int = typer.Option(32, help="test faces for the ARM check (spread over the split)"),
-    max_delta_nme: float = typer.Option(
-        5.0, help="NME points an int8 file may lose against fp32; beyond it the file is deleted (exit 2)"
+    max_nme_ratio: float = typer.Option(
+        1.5, help="an int8 file with an NME above this multiple of fp32's is broken: deleted, exit 2"
     ),
     out: Path = typer.Option(Path("runs/quantize"), help="output folder"),
 ) -> None:
@@ -316,7 +316,7 @@ def quantize(
             keep_float=keep_float,
             arm=arm,
             arm_faces=arm_faces,
-            max_delta_nme=max_delta_nme,
+            max_nme_ratio=max_nme_ratio,
             log=typer.echo,
         )
     typer.echo(f"{'file':<48}{'NME %':>8}{'dNME':>8}{'FR %':>7}{'AUC':>8}")
