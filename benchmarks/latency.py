@@ -1,7 +1,7 @@
 """CPU latency of deployable files (.mnn through MNN, .onnx through ONNX Runtime), one face per call.
 
     python benchmarks/latency.py --out benchmarks/results/latency runs/artifacts/wflw98_lite2_pip.mnn \
-        runs/artifacts/wflw98_lite2_pip.int8.mnn runs/artifacts/wflw98_lite0_pip.onnx
+        runs/artifacts/wflw98_lite2_pip.int8.mnn runs/artifacts/wflw98_lite2_pip.onnx
 
 (`lmk bench` does the same and scores each file too; this script only times, on random input.)
 Each file gets an input of the size its own metadata names, so files made for different input sizes
