@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "samples" / "wflw-sample"
+SAMPLE = REPO / "src" / "lmk" / "samples" / "wflw-sample"
 SHARED = Path(os.environ.get("LMK_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 

@@ -192,3 +192,80 @@ def test_ort_and_mnn_paths_run_without_torch(exported, sample_root, tmp_path, co
     for a in args:
         proc = subprocess.run([sys.executable, "-c", BLOCK_TORCH, *a], capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_the_numpy_mnn_reference_gives_lmk_predicts_points(exported, sample_root):
+    """examples/mnn_reference.py (numpy + MNN, no lmk) against `lmk predict` on the same .mnn,
+    image and box, both in real processes: the same points (its
+    crop differs from OpenCV's by one grey level on a few pixels at most): within the fp32 export's
+    parity bar, 1e-3 of the crop side."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    import mnn_reference
+
+    from lmk.data.crop import crop_image, read_rgb, window_from_box
+    from lmk.data.readers import read_wflw
+
+    out, _ = exported
+    model = out / "model.mnn"
+    script = Path(mnn_reference.__file__)
+    for rec in read_wflw(sample_root, "test")[:3]:
+        image = read_rgb(rec.image_path)
+        win = window_from_box(rec.box, 1.2)
+        ours, theirs = crop_image(image, win, 96).astype(int), mnn_reference.crop(image, win.cx, win.cy, win.side, 96)
+        assert np.abs(ours - theirs).max() <= 1 and (ours != theirs).mean() < 0.01
+        box = ",".join(f"{v:g}" for v in rec.box)
+        ref = subprocess.run([sys.executable, str(script), str(model), str(rec.image_path), box], capture_output=True,
+                             text=True, check=True)  # fmt: skip
+        rows = [line.split() for line in ref.stdout.splitlines()]  # MNN's import banner comes first
+        points = np.array([[float(v) for v in r] for r in rows if len(r) == 2])
+        lmk = subprocess.run([sys.executable, "-m", "lmk.cli", "predict", str(rec.image_path), "--box", box,
+                              "--checkpoint", str(model)], capture_output=True, text=True, check=True)  # fmt: skip
+        expected = np.array(json.loads(lmk.stdout)["faces"][0]["landmarks"])
+        assert points.shape == expected.shape == (98, 2)
+        np.testing.assert_allclose(points, expected, atol=1e-3 * win.side)  # the fp32 parity bar
+
+
+def test_68_point_files_map_inside_the_graph(tiny_checkpoint, sample_root, tmp_path):
+    """`lmk export --points 68`: ONNX and MNN files whose graph outputs 300-W's 68 points, equal to
+    the 98-point model's output mapped in numpy (PROTOCOL.md), scored as 68 points, and read by
+    predict like any file."""
+    import subprocess
+    import sys
+
+    from lmk.checkpoint import load_model
+    from lmk.export.parity import crops
+    from lmk.meta import input_spec_from_meta, read_sidecar
+    from lmk.runtime import load_runner
+    from lmk.runtime.torch_runner import torch_runner
+    from lmk.schemes import MAP_98_TO_68
+
+    res = CliRunner().invoke(
+        app,
+        ["export", "--checkpoint", str(tiny_checkpoint), "--to", "mnn", "--points", "68", "--out", str(tmp_path),
+         "--data", str(sample_root)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    model, blob = load_model(tiny_checkpoint)
+    spec = input_spec_from_meta(blob["meta"])
+    from lmk.data.readers import read_wflw
+
+    x = crops(read_wflw(sample_root, "test"), spec, 8)
+    mapped = torch_runner(model)(x)[:, MAP_98_TO_68]
+    for suffix in (".onnx", ".mnn"):
+        path = tmp_path / f"{tiny_checkpoint.stem}_68pt{suffix}"
+        run, meta = load_runner(path)
+        assert meta["scheme"] == "300w68" and meta["num_points"] == 68 and meta["output"]["shape"] == [1, 68, 2]
+        out = run(x)
+        assert out.shape == (8, 68, 2)
+        assert np.abs(out - mapped).max() <= 1e-3  # the fp32 parity bar, against numpy's mapping
+        assert read_sidecar(path)["metrics"]["max_abs_diff"] <= 1e-3
+    image = sorted((sample_root / "WFLW_images").rglob("*.jpg"))[0]
+    proc = subprocess.run([sys.executable, "-m", "lmk.cli", "predict", str(image), "--checkpoint",
+                           str(tmp_path / f"{tiny_checkpoint.stem}_68pt.mnn")], capture_output=True, text=True,
+                          check=True)  # fmt: skip
+    out = json.loads(proc.stdout)
+    assert out["scheme"] == "300w68" and np.array(out["faces"][0]["landmarks"]).shape == (68, 2)

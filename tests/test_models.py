@@ -26,6 +26,31 @@ def test_lite_key_mapping_covers_every_tensor(variant):
     torch.testing.assert_close(model.head.bn.running_var, src["_bn1.running_var"])
 
 
+@pytest.mark.parametrize("cut", [4, 5])
+def test_cut_lite0_takes_the_released_weights_of_the_layers_it_keeps(cut):
+    """A cut backbone (the nano / small zoo models) keeps Lite0's first stages with their ImageNet
+    weights, has no 1280-channel head conv, and ends at stride 16."""
+    src = torch.load(lite_imagenet_path(0), map_location="cpu", weights_only=True)
+    model = BACKBONES[f"efficientnet_lite0_cut{cut}"](pretrained=True).eval()
+    assert model.head is None and model.stride == 16
+    last = len(model.blocks) - 1
+    torch.testing.assert_close(model.blocks[last].dw.conv.weight, src[f"_blocks.{last}._depthwise_conv.weight"])
+    assert f"_blocks.{last + 1}._depthwise_conv.weight" in src  # the released net goes on: this one stops
+    feats = model(torch.randn(1, 3, 96, 96))
+    assert [f.shape[1] for f in feats] == list(model.channels) == [40, 80 if cut == 4 else 112]
+    assert feats[-1].shape[-2:] == (6, 6)
+
+
+def test_input_size_must_fit_the_backbone_stride():
+    assert build_model(ModelSpec("efficientnet_lite0_cut4", "pipneck", 98, 112))(torch.zeros(1, 3, 112, 112)).shape == (
+        1,
+        98,
+        2,
+    )
+    with pytest.raises(ValueError, match="multiple of 32"):
+        build_model(ModelSpec("efficientnet_lite0", "pip32", 98, 112))
+
+
 @pytest.mark.parametrize("backbone", sorted(BACKBONES))
 @pytest.mark.parametrize("head", sorted(HEADS))
 def test_forward_shapes(backbone, head):

@@ -93,8 +93,7 @@ def test_quantize_runtime(runtime, suffix, tiny_checkpoint, sample_root, tmp_pat
         assert out.shape == (2, 98, 2) and np.isfinite(out).all()
         assert path.stat().st_size < 0.35 * (tmp_path / "model.mnn").stat().st_size
     if runtime == "torch":
-        from lmk.quantize.torch_quant import load_pt2
-        from lmk.runtime.torch_runner import torch_runner
+        from lmk.runtime.torch_runner import load_pt2, torch_runner
 
         module, inner = load_pt2(path)
         assert inner == meta

@@ -4,6 +4,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 from conftest import tiny_config
@@ -245,3 +246,43 @@ def test_cli_resume_continues_the_stored_recipe(sample_root, tmp_path):
     cfg = resume_config(str(out / "last.pt"), epochs=3)
     with pytest.raises(CheckpointError, match=r"different recipe \(lr: stored 0.001, given 0.0001\)"):
         fit(dataclasses.replace(cfg, lr=1e-4), resume=str(out / "last.pt"))
+
+
+def test_distillation_term_pulls_towards_the_teacher():
+    """The soft term is zero where the student matches the teacher and grows with the distance to it,
+    on every point, labelled or not."""
+    coords = torch.rand(2, 98, 2)
+    out = {"coords": coords.clone()}
+    mask = torch.zeros(2, 98)  # no labels at all: only the teacher speaks
+    target = torch.zeros(2, 98, 2)
+    at_teacher = landmark_loss(out, target, mask, "l1", 64, soft_target=coords, soft_weight=1.0)
+    off_teacher = landmark_loss(out, target, mask, "l1", 64, soft_target=coords + 0.1, soft_weight=1.0)
+    assert float(at_teacher) == 0.0
+    torch.testing.assert_close(off_teacher, torch.tensor(6.4))  # 0.1 of 64 px, L1
+
+
+def test_teacher_fill_and_distillation_run(sample_root, tiny_checkpoint, tmp_path):
+    """--teacher: its points label what 300-W faces lack (predicted once, on plain crops), and with
+    --distill-weight it runs on every augmented batch; a teacher that crops differently is refused."""
+    from lmk.data.readers import read_wflw
+    from lmk.meta import input_spec_from_meta
+    from lmk.predict import predict_records
+    from lmk.runtime.torch_runner import torch_runner
+    from lmk.schemes import MAP_98_TO_68
+    from lmk.training.engine import input_spec, load_teacher, teacher_fill
+
+    torch.set_num_threads(2)
+    cfg = tiny_config(tmp_path, teacher=str(tiny_checkpoint), distill_weight=1.0, epochs=1)
+    teacher, tspec = load_teacher(cfg, input_spec(cfg))
+    recs = read_wflw(sample_root, "test")[:3]
+    as68 = [dataclasses.replace(r, points=r.points[MAP_98_TO_68], scheme="300w68") for r in recs[:2]]
+    fill = teacher_fill(teacher, tspec, [*as68, recs[2]], log=lambda *_: None)
+    assert fill[2] is None  # fully annotated: nothing to fill
+    expect = predict_records(
+        as68, torch_runner(teacher), input_spec_from_meta(read_checkpoint(tiny_checkpoint)["meta"])
+    )
+    np.testing.assert_allclose(np.stack(fill[:2]), expect, atol=1e-4)
+    blob = read_checkpoint(fit(cfg, log=lambda *_: None))
+    assert blob["config"]["teacher"] == str(tiny_checkpoint) and blob["config"]["distill_weight"] == 1.0
+    with pytest.raises(ValueError, match="enlarge"):
+        fit(dataclasses.replace(cfg, enlarge=1.3), log=lambda *_: None)

@@ -15,12 +15,26 @@ app = typer.Typer(
 )
 
 DEFAULT_DATA = Path("../shared/data/wflw-mini")
-SAMPLE_DATA = Path("samples/wflw-sample")  # in the repo: the default run works on a fresh clone
+SAMPLE_HELP = "WFLW root (default: the built-in 20-face sample, a smoke test)"
 
 
 def fail(msg: str) -> None:
     typer.secho(f"error: {msg}", fg="red", err=True)
     raise typer.Exit(2)
+
+
+def warn(msg: str) -> None:
+    typer.secho(f"warning: {msg}", fg="yellow", err=True)
+
+
+def data_or_sample(data: Path | None) -> Path:
+    """--data, or the in-package sample (found from any working folder), said plainly."""
+    if data is not None:
+        return data
+    from lmk.samples import NOTICE, sample_root
+
+    typer.secho(NOTICE, fg="yellow", err=True)
+    return sample_root()
 
 
 @contextmanager
@@ -79,6 +93,11 @@ def train(
     hard_repeat: int = typer.Option(1, help="WFLW train faces with an attribute (as all test faces) N times per epoch"),
     extra_300w: str = typer.Option("", help="also train on a 300-W folder (68 mapped points)"),
     test_split: bool = typer.Option(True, help="score the final model on the test split"),
+    teacher: str = typer.Option("", help="distil from this checkpoint (e.g. the shipped large model)"),
+    teacher_fill: bool = typer.Option(True, help="with --teacher: its points label what a face lacks (300-W)"),
+    distill_weight: float = typer.Option(
+        0.0, help="with --teacher: weight of the loss to its points on every augmented crop (0: off)"
+    ),
     seed: int = 0,
     workers: int = 0,
     cpu_bf16: bool = typer.Option(
@@ -104,13 +123,22 @@ def train(
             path = fit(cfg, resume=str(resume), log=typer.echo)
         typer.echo(f"wrote {path}")
         return
+    from lmk.checks import checkpoint_file, writable_dir
+
     opts = {k: v for k, v in locals().items() if k in TrainConfig.__dataclass_fields__}
-    backbone, _, head = model.partition("-")
+    with user_errors():
+        for option, value in (("--init", init), ("--teacher", teacher)):
+            if value:
+                checkpoint_file(Path(value), option)
+        writable_dir(out, "--out")
+    from lmk.models import parse_model_name
+
+    spec = parse_model_name(model)
     opts.update(
         data=str(data),
         out=str(out),
-        backbone=backbone,
-        head=head or "pip",
+        backbone=spec.backbone,
+        head=spec.head,
         steps=[int(s) for s in steps.split(",") if s],
     )
     cfg = TrainConfig(**opts)
@@ -138,7 +166,7 @@ def load_val_split(checkpoint: Path, data: Path, dataset: str) -> tuple[list, ob
 @app.command("eval")
 def eval_cmd(
     checkpoint: Path = typer.Option(None, help="model file: .pt checkpoint, .onnx or .mnn (default: shipped model)"),
-    data: Path = typer.Option(SAMPLE_DATA, help="dataset root (WFLW layout, or a 300-W folder)"),
+    data: Path = typer.Option(None, help="dataset root: WFLW layout or a 300-W folder (default: the built-in sample)"),
     dataset: str = typer.Option("wflw", help="wflw | 300w"),
     split: str = typer.Option(
         "test", help="WFLW split: train | test | val (a .pt checkpoint's own held-out train faces)"
@@ -149,6 +177,7 @@ def eval_cmd(
     ced_plot: Path | None = typer.Option(None, help="write the CED curve as PNG"),
 ) -> None:
     """Score a model with the PROTOCOL.md metrics, overall and per attribute."""
+    from lmk.checks import writable_file
     from lmk.data.readers import read_dataset
     from lmk.evaluation import evaluate_predictions, format_table, save_ced_plot, write_predictions
     from lmk.meta import input_spec_from_meta, write_json
@@ -159,6 +188,10 @@ def eval_cmd(
 
     checkpoint = checkpoint or default_checkpoint()
     with user_errors():
+        for option, value in (("--json", json_out), ("--save-predictions", save_predictions), ("--ced-plot", ced_plot)):
+            if value:
+                writable_file(value, option)
+        data = data_or_sample(data)
         if split == "val":
             records, runner, meta = load_val_split(checkpoint, data, dataset)
         else:
@@ -183,7 +216,8 @@ def eval_cmd(
         )
     if save_predictions:
         root = data / "WFLW_images" if dataset == "wflw" else data
-        write_predictions(save_predictions, records, pred if dataset == "wflw" else pred[:, _map()], root)
+        to68 = dataset != "wflw" and pred.shape[1] == 98  # a 300-W folder: its 68 points
+        write_predictions(save_predictions, records, pred[:, _map()] if to68 else pred, root)
     if ced_plot:
         save_ced_plot(ced_plot, {checkpoint.name: nme_i})
 
@@ -215,6 +249,7 @@ def predict(
     """98 landmarks in image pixels per image, as JSON; the model's crop is made from the box."""
     import json
 
+    from lmk.checks import at_least, box_in_image, writable_dir, writable_file
     from lmk.data.crop import read_rgb
     from lmk.meta import input_spec_from_meta, write_json
     from lmk.overlay import save_overlay
@@ -225,13 +260,22 @@ def predict(
     checkpoint = checkpoint or default_checkpoint()
     faces = []
     with user_errors():
+        at_least(threads, 0, "--threads")
         if box and len(images) > 1:
             raise ValueError(f"--box gives faces in one image; give one image with it ({len(images)} given)")
         boxes = [parse_box(b) for b in box or []]
+        if draw:
+            writable_dir(draw, "--draw")
+        if json_out:
+            writable_file(json_out, "--json")
         runner, meta = load_runner(checkpoint, threads=threads)
         spec = input_spec_from_meta(meta)
         for path in images:
             image = read_rgb(path)
+            for b in boxes:
+                note = box_in_image(b, image.shape[1], image.shape[0], str(path))
+                if note:
+                    warn(note)
             found = [(b, predict_image(image, b, runner, spec)) for b in boxes or [whole_image_box(image)]]
             for b, points in found:
                 face = {"image": str(path), "box": [round(v, 2) for v in b], "landmarks": points.round(2).tolist()}
@@ -259,16 +303,24 @@ def export(
     to: str = typer.Option("onnx", help="onnx | mnn (mnn also writes the ONNX it converts from)"),
     precision: str = typer.Option("fp32", help="fp32 | fp16 | w8, comma-separated for several (MNN storage)"),
     out: Path = typer.Option(Path("runs/export"), help="output folder"),
-    data: Path = typer.Option(SAMPLE_DATA, help="WFLW root: real crops for parity and NME"),
+    data: Path = typer.Option(None, help=SAMPLE_HELP + ": real crops for parity and NME"),
     split: str = "test",
+    points: int = typer.Option(98, help="98 (WFLW) | 68 (300-W's layout, mapped inside the graph: NAME_68pt.*)"),
 ) -> None:
     """Export to ONNX / MNN with metadata and a parity check against PyTorch after every step."""
+    from lmk.checks import checkpoint_file, writable_dir
     from lmk.export.exporter import export_checkpoint
+    from lmk.quantize.run import artifact_name
     from lmk.weights import default_checkpoint
 
     checkpoint = checkpoint or default_checkpoint()
     with user_errors():
-        report = export_checkpoint(checkpoint, to, out, data, split, tuple(p.strip() for p in precision.split(",")))
+        checkpoint_file(checkpoint)
+        writable_dir(out, "--out")
+        data = data_or_sample(data)
+        precisions = tuple(p.strip() for p in precision.split(","))
+        name = artifact_name(checkpoint, points)
+        report = export_checkpoint(checkpoint, to, out, data, split, precisions, name, points=points)
     typer.echo(f"{'file':<44}{'max|diff|':>11}{'NME %':>8}{'dNME':>8}{'FR %':>7}{'AUC':>8}")
     for path, m in [(f"{checkpoint.name} (torch)", report.reference), *report.files.items()]:
         cols = f"{m['max_abs_diff']:>11.2e}{m['nme']:>8.3f}{m['delta_nme']:>+8.3f}{m['fr']:>7.2f}{m['auc']:>8.4f}"
@@ -280,7 +332,7 @@ def quantize(
     checkpoint: Path = typer.Option(None, help="checkpoint (.pt); default: the shipped model"),
     runtime: str = typer.Option("ort", help="torch | ort | mnn"),
     calib: str = typer.Option("wflw_train", help="wflw_train | wflw_test | 300w | a folder"),
-    data: Path = typer.Option(SAMPLE_DATA, help="WFLW root: calibration (train) and scoring (test) faces"),
+    data: Path = typer.Option(None, help=SAMPLE_HELP + ": calibration (train) and scoring (test) faces"),
     num_calib: int = typer.Option(128, help="calibration faces (seeded sample)"),
     seed: int = 0,
     mnn_method: str = typer.Option("EMA", help="MNN feature quantization: EMA | KL | ADMM"),
@@ -296,13 +348,21 @@ def quantize(
         1.5, help="an int8 file with an NME above this multiple of fp32's is broken: deleted, exit 2"
     ),
     out: Path = typer.Option(Path("runs/quantize"), help="output folder"),
+    points: int = typer.Option(98, help="98 (WFLW) | 68 (300-W's layout, mapped inside the graph)"),
 ) -> None:
     """int8 for one runtime; every file gets its own measured NME/FR/AUC in its sidecar."""
+    from lmk.checks import at_least, checkpoint_file, writable_dir
+    from lmk.quantize.calib import calibration_records
     from lmk.quantize.run import quantize_checkpoint
     from lmk.weights import default_checkpoint
 
     checkpoint = checkpoint or default_checkpoint()
     with user_errors():
+        checkpoint_file(checkpoint)
+        at_least(num_calib, 1, "--num-calib")
+        writable_dir(out, "--out")
+        data = data_or_sample(data)
+        calibration_records(calib, data, 1, seed)  # an empty or unknown source fails here, before the export
         results = quantize_checkpoint(
             checkpoint,
             runtime,
@@ -317,6 +377,7 @@ def quantize(
             arm=arm,
             arm_faces=arm_faces,
             max_nme_ratio=max_nme_ratio,
+            points=points,
             log=typer.echo,
         )
     typer.echo(f"{'file':<48}{'NME %':>8}{'dNME':>8}{'FR %':>7}{'AUC':>8}")
@@ -328,7 +389,7 @@ def quantize(
 def check_arm_cmd(
     model: Path = typer.Argument(None, help=".mnn file to check (its sidecar gets the result)"),
     cpus: str = typer.Option("cortex-a53,cortex-a76,max", help="qemu CPU models, comma-separated"),
-    data: Path = typer.Option(SAMPLE_DATA, help="WFLW root: real faces to run"),
+    data: Path = typer.Option(None, help=SAMPLE_HELP + ": real faces to run"),
     split: str = "test",
     faces: int = typer.Option(32, help="faces spread over the split (0: all)"),
     precision: str = typer.Option("normal", help="MNN precision: normal | low (fp16 arithmetic on ARMv8.2)"),
@@ -350,6 +411,14 @@ def check_arm_cmd(
             fail(f"{model}: the ARM check runs .mnn files")
         if not model.is_file():
             fail(f"{model}: file not found")
+        from lmk.checks import writable_file
+        from lmk.runtime.mnn_runner import check_mnn_file
+
+        with user_errors():
+            check_mnn_file(model)
+            if json_out:
+                writable_file(json_out, "--json")
+            data = data_or_sample(data)
     try:
         env = ensure_env(cache, log=typer.echo)
     except EmulatorError as exc:
@@ -380,19 +449,25 @@ def check_arm_cmd(
 @app.command()
 def pipeline(
     checkpoint: Path = typer.Option(None, help="checkpoint (.pt); default: the shipped model"),
-    data: Path = typer.Option(SAMPLE_DATA, help="WFLW root: calibration (train) and scoring (test) faces"),
+    data: Path = typer.Option(None, help=SAMPLE_HELP + ": calibration (train) and scoring (test) faces"),
     out: Path = typer.Option(Path("runs/pipeline"), help="output folder"),
     num_calib: int = typer.Option(128, help="calibration faces"),
     keep_float: int = typer.Option(3, help="ORT: also try keeping the K most sensitive layers in float (0: skip)"),
     arm: str = typer.Option("setup", help="ARM check of the int8 .mnn under qemu: setup (if needed) | auto | off"),
+    points: int = typer.Option(98, help="98 (WFLW) | 68 (300-W's layout, mapped inside the graph)"),
 ) -> None:
     """Export + int8 for every runtime + one accuracy/size table (OUT/summary.md)."""
+    from lmk.checks import at_least, checkpoint_file, writable_dir
     from lmk.pipeline import markdown_table, run_pipeline
     from lmk.weights import default_checkpoint
 
     checkpoint = checkpoint or default_checkpoint()
     with user_errors():
-        result = run_pipeline(checkpoint, data, out, num_calib, keep_float, arm=arm, log=typer.echo)
+        checkpoint_file(checkpoint)
+        at_least(num_calib, 1, "--num-calib")
+        writable_dir(out, "--out")
+        data = data_or_sample(data)
+        result = run_pipeline(checkpoint, data, out, num_calib, keep_float, arm=arm, log=typer.echo, points=points)
     typer.echo(f"{checkpoint} on {result['dataset']} (fp32 reference = PyTorch, flip test off)")
     typer.echo(markdown_table(result["rows"]))
     typer.echo(f"wrote {out / 'summary.md'}")
@@ -403,7 +478,7 @@ def bench(
     models: list[Path] = typer.Argument(None, help="model files (.mnn, .onnx, .pt, .pt2); default: those in --from"),
     runtime: str = typer.Option("mnn,ort,torch", help="the runtimes whose files to bench, comma-separated"),
     from_dir: Path = typer.Option(Path("runs/pipeline"), "--from", help="folder of model files (lmk pipeline's)"),
-    data: Path = typer.Option(SAMPLE_DATA, help="WFLW root: the faces scored (the first one is also timed)"),
+    data: Path = typer.Option(None, help=SAMPLE_HELP + ": the faces scored (the first one is also timed)"),
     split: str = "test",
     threads: int = typer.Option(1, help="CPU threads for every runtime (0: each runtime's default)"),
     runs: int = typer.Option(50, help="timed calls per file"),
@@ -413,9 +488,13 @@ def bench(
     """Accuracy (NME / FR / AUC) against CPU latency per model file, as a table and a plot."""
     from lmk.bench import bench as run_bench
     from lmk.bench import find_models, host_info, markdown, runtime_of, write_report
+    from lmk.checks import at_least, writable_dir
     from lmk.data.readers import read_dataset
 
     with user_errors():
+        at_least(threads, 0, "--threads")
+        at_least(runs, 1, "--runs")
+        writable_dir(out, "--out")
         runtimes = tuple(r.strip() for r in runtime.split(",") if r.strip())
         unknown = [r for r in runtimes if r not in ("mnn", "ort", "torch")]
         if unknown or not runtimes:
@@ -423,6 +502,7 @@ def bench(
         files = [p for p in models if runtime_of(p) in runtimes] if models else find_models(from_dir, runtimes)
         if not files:
             raise ValueError(f"none of the {len(models)} file(s) given runs on {', '.join(runtimes)}")
+        data = data_or_sample(data)
         records = read_dataset(data, "wflw", split)
         rows = run_bench(files, records, threads=threads, runs=runs, compile=compile, log=typer.echo)
         host = host_info(threads)

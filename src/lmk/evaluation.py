@@ -22,11 +22,16 @@ def to_record_scheme(pred98: np.ndarray, scheme: str) -> np.ndarray:
     raise ValueError(f"unknown scheme {scheme!r}")
 
 
-def evaluate_predictions(records: list[FaceRecord], pred98: np.ndarray) -> tuple[dict[str, Scores], np.ndarray]:
-    """Per-subset scores and the per-face NME (fractions)."""
+def evaluate_predictions(records: list[FaceRecord], pred: np.ndarray) -> tuple[dict[str, Scores], np.ndarray]:
+    """Per-subset scores and the per-face NME (fractions). 98-point predictions are scored in the
+    records' scheme; 68-point ones (a `--points 68` file) in 300-W's, WFLW truths mapped to 68."""
     scheme = records[0].scheme
-    pred = to_record_scheme(pred98, scheme)
     gt = np.stack([r.points for r in records])
+    if pred.shape[1] == 68:
+        gt = gt[:, MAP_98_TO_68] if scheme == "wflw98" else gt
+        scheme = "300w68"
+    else:
+        pred = to_record_scheme(pred, scheme)
     nme_i = nme_per_face(pred, gt, scheme)
     return score_subsets(nme_i, [r.attributes for r in records]), nme_i
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lmk.export.exporter import export_checkpoint
 from lmk.meta import read_sidecar, write_json
-from lmk.quantize.run import quantize_checkpoint
+from lmk.quantize.run import artifact_name, quantize_checkpoint
 
 
 def run_pipeline(
@@ -21,13 +21,14 @@ def run_pipeline(
     keep_float: int = 3,
     arm: str = "auto",
     log=print,
+    points: int = 98,
 ) -> dict:
     """Write every artifact under `out`; returns {"rows": [...], "details": {...}}.
     `keep_float` adds an ORT variant with the K most sensitive layers in float to the search;
     `arm` (auto | setup | off) runs the int8 .mnn on emulated ARM CPUs (see lmk.arm)."""
-    name = checkpoint.stem
+    name = artifact_name(checkpoint, points)
     log("== export: ONNX + MNN fp32 / fp16 / w8")
-    export_checkpoint(checkpoint, "mnn", out, data, "test", ("fp32", "fp16", "w8"), name)
+    export_checkpoint(checkpoint, "mnn", out, data, "test", ("fp32", "fp16", "w8"), name, points=points)
     for runtime in ("ort", "torch", "mnn"):
         log(f"== int8: {runtime}")
         quantize_checkpoint(
@@ -40,14 +41,15 @@ def run_pipeline(
             analyze=runtime == "ort",
             keep_float=keep_float if runtime == "ort" else 0,
             arm=arm,
+            points=points,
             log=log,
         )
-    return summarize(checkpoint, out)
+    return summarize(checkpoint, out, name)
 
 
-def summarize(checkpoint: Path, out: Path) -> dict:
+def summarize(checkpoint: Path, out: Path, name: str | None = None) -> dict:
     """The table of every file under `out`, from the sidecars (what each file scored)."""
-    name = checkpoint.stem
+    name = name or checkpoint.stem
     ref = json.loads((out / f"{name}.reference.json").read_text())  # the PyTorch model's own scores
     files = [
         ("ONNX fp32", out / f"{name}.onnx"),

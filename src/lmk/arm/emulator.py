@@ -101,6 +101,10 @@ def ensure_env(cache: Path | None = None, log=print) -> ArmEnv:
     missing = [tool for tool in ("apt-get", "dpkg-deb") if not shutil.which(tool)]
     if missing:
         raise EmulatorError(f"the ARM check needs {' and '.join(missing)} (a Debian or Ubuntu host) to fetch qemu")
+    log(
+        f"setting up the emulated ARM environment in {root} (qemu and an arm64 Python from Debian's "
+        "packages, MNN's aarch64 wheel from PyPI; about 20 s, once); --arm off skips the ARM check"
+    )
     root.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}.setup-"))
     try:

@@ -4,6 +4,7 @@ from the cache with one composed matrix, so each sample costs one warpAffine.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,27 +50,52 @@ def to_98(points: np.ndarray, scheme: str) -> tuple[np.ndarray, np.ndarray]:
     return out, mask
 
 
+def resize_pixels(size: int, new_size: int) -> np.ndarray:
+    """3x3 map from one input size's pixels to another's over the same window (pixel centres at
+    integers): p' = (p + 0.5) * new / size - 0.5."""
+    r = new_size / size
+    return np.array([[r, 0.0, 0.5 * r - 0.5], [0.0, r, 0.5 * r - 0.5], [0.0, 0.0, 1.0]])
+
+
 class LandmarkDataset(Dataset):
-    """Yields (input CHW float32, target (98, 2) crop_normalized, mask (98,)) tensors."""
+    """Yields (input CHW float32, target (98, 2) crop_normalized, mask (98,)) tensors; with
+    `teacher_size`, also the same augmented face cropped at that size (a teacher's input).
+
+    `fill`: per record, 98 points in image pixels (a teacher's predictions) or None; they stand in
+    for the points the record lacks (300-W faces have 68 of the 98), which then count as labelled.
+    """
 
     CACHE_MARGIN = 1.6  # cached window is this much larger than the crop window
 
-    def __init__(self, records: list[FaceRecord], spec: InputSpec, augment: AugmentConfig | None, seed: int = 0):
+    def __init__(
+        self,
+        records: list[FaceRecord],
+        spec: InputSpec,
+        augment: AugmentConfig | None,
+        seed: int = 0,
+        teacher_size: int = 0,
+        fill: list[np.ndarray | None] | None = None,
+    ):
         self.records, self.spec, self.augment = records, spec, augment
         self.seed, self.epoch = seed, 0
+        self.teacher_size = teacher_size
         self.flip = np.array(SCHEMES["wflw98"].flip)
         size = spec.size
-        self.cache_size = int(round(size * self.CACHE_MARGIN)) if augment else size
+        base = max(size, teacher_size)
+        self.cache_size = int(round(base * self.CACHE_MARGIN)) if augment else base
         self.cache, self.cache_m, self.points, self.masks = [], [], [], []
-        for rec in tqdm(records, desc="caching crops", leave=False, disable=len(records) < 50):
+        for i, rec in enumerate(tqdm(records, desc="caching crops", leave=False, disable=len(records) < 50)):
             win = face_window(rec.box, rec.points, rec.scheme, spec.box, spec.enlarge)
-            big = CropWindow(win.cx, win.cy, win.side * (self.cache_size / size))
+            big = CropWindow(win.cx, win.cy, win.side * (self.cache_size / base))
             m = crop_matrix(big, self.cache_size)
             self.cache.append(warp(read_rgb(rec.image_path), m, self.cache_size))
             self.cache_m.append(
                 np.vstack([crop_matrix(win, size), [0, 0, 1]]) @ np.linalg.inv(np.vstack([m, [0, 0, 1]]))
             )
             pts, mask = to_98(rec.points, rec.scheme)
+            if fill is not None and fill[i] is not None:
+                pts = np.where(mask[:, None] > 0, pts, fill[i])
+                mask = np.ones_like(mask)
             self.points.append(affine_points(pts, crop_matrix(win, size)))  # canonical crop's input pixels
             self.masks.append(mask)
 
@@ -83,6 +109,7 @@ class LandmarkDataset(Dataset):
         size, spec = self.spec.size, self.spec
         pts, mask = self.points[i], self.masks[i]
         cache_to_input = self.cache_m[i]
+        geo, teacher_img = np.eye(3), None
         if self.augment is None:
             img = warp(self.cache[i], cache_to_input[:2], size)
         else:
@@ -92,7 +119,17 @@ class LandmarkDataset(Dataset):
             pts = affine_points(pts, geo[:2])
             if flipped:
                 pts, mask = pts[self.flip], mask[self.flip]
+            if self.teacher_size:  # the same face, motion and photometric draws, at the teacher's size
+                m = resize_pixels(size, self.teacher_size) @ geo @ cache_to_input
+                teacher_img = warp(self.cache[i], m[:2], self.teacher_size)
+                teacher_img = photometric(teacher_img, copy.deepcopy(rng), self.augment)
             img = photometric(img, rng, self.augment)
+        if self.teacher_size and teacher_img is None:
+            m = resize_pixels(size, self.teacher_size) @ cache_to_input
+            teacher_img = warp(self.cache[i], m[:2], self.teacher_size)
         x = normalize_input(img, spec.scale, spec.mean, spec.std)
         target = pixels_to_normalized(pts, size).astype(np.float32)
-        return torch.from_numpy(x), torch.from_numpy(target), torch.from_numpy(np.asarray(mask, dtype=np.float32))
+        out = (torch.from_numpy(x), torch.from_numpy(target), torch.from_numpy(np.asarray(mask, dtype=np.float32)))
+        if self.teacher_size:
+            out += (torch.from_numpy(normalize_input(teacher_img, spec.scale, spec.mean, spec.std)),)
+        return out

@@ -17,6 +17,7 @@ from lmk.export.mnn_convert import convert_to_mnn
 from lmk.export.onnx_export import export_onnx, rewrite_onnx_meta
 from lmk.export.parity import ParityError, crops, measure
 from lmk.meta import input_spec_from_meta, sha256_file, sidecar_path, write_json
+from lmk.models.points import LAYOUTS, points_meta, with_points
 from lmk.runtime.mnn_runner import load_mnn_runner
 from lmk.runtime.ort_runner import load_ort_runner
 from lmk.runtime.torch_runner import torch_runner
@@ -63,8 +64,11 @@ def export_checkpoint(
     split: str = "test",
     precisions: tuple[str, ...] = ("fp32",),
     name: str | None = None,
+    points: int = 98,
 ) -> ExportReport:
-    """Write NAME.onnx (always) and NAME[.fp16|.w8].mnn (when to == 'mnn') into out_dir."""
+    """Write NAME.onnx (always) and NAME[.fp16|.w8].mnn (when to == 'mnn') into out_dir. `points`
+    68: the graph outputs 300-W's 68 points (mapped inside it), checked against the 98-point
+    model's output mapped in numpy."""
     if to not in ("onnx", "mnn"):
         raise ValueError(f"--to must be onnx or mnn, not {to!r}")
     for prec in precisions:
@@ -72,13 +76,17 @@ def export_checkpoint(
             raise ValueError(f"unknown precision {prec!r}; expected fp32, fp16 or w8 (int8: lmk quantize)")
         if to == "onnx" and prec != "fp32":
             raise ValueError("ONNX export is fp32; fp16/w8 are MNN storage options (int8: lmk quantize)")
-    model, blob = load_model(checkpoint)
+    model98, blob = load_model(checkpoint)
+    model = with_points(model98, points)
+    base_meta = points_meta(blob["meta"], points)
     sha = sha256_file(checkpoint)
     spec = input_spec_from_meta(blob["meta"])
     records = read_wflw(data, split)
     inputs = crops(records, spec, PARITY_CROPS)
     torch_run = torch_runner(model)
-    ref_out = torch_run(inputs)
+    ref_out = torch_runner(model98)(inputs)
+    if points != 98:  # the reference is the 98-point model, mapped outside any graph
+        ref_out = ref_out[:, LAYOUTS[points][1]]
     ctx = {"records": records, "spec": spec, "inputs": inputs, "ref_out": ref_out, "dataset": f"{data.name}/{split}"}
     ctx["ref"] = measure(torch_run, records, spec, ref_out, inputs)
     report = ExportReport(reference=ctx["ref"].as_metrics(ctx["dataset"], ctx["ref"].scores.nme))
@@ -87,7 +95,7 @@ def export_checkpoint(
     write_json(out_dir / f"{name}.reference.json", {**report.reference, "checkpoint": str(checkpoint)})
 
     onnx_path = out_dir / f"{name}.onnx"
-    meta = artifact_meta(blob["meta"], "fp32", "ort", sha)
+    meta = artifact_meta(base_meta, "fp32", "ort", sha)
     export_onnx(model, onnx_path, spec["size"], meta)
     finish(
         onnx_path, meta, load_ort_runner(onnx_path)[0], "fp32", ctx, report, lambda m: rewrite_onnx_meta(onnx_path, m)
@@ -96,7 +104,7 @@ def export_checkpoint(
         for prec in precisions:
             suffix = "" if prec == "fp32" else f".{prec}"
             mnn_path = out_dir / f"{name}{suffix}.mnn"
-            meta = artifact_meta(blob["meta"], prec, "mnn", sha)
+            meta = artifact_meta(base_meta, prec, "mnn", sha)
             opts = {"fp16": prec == "fp16", "weight_bits": 8 if prec == "w8" else 0}
             convert_to_mnn(onnx_path, mnn_path, meta, **opts)
             finish(

@@ -33,10 +33,6 @@ def crops(records: list[FaceRecord], spec: dict, n: int) -> np.ndarray:
     return np.stack([x for x, _ in iter_inputs(records[:n], spec)])
 
 
-def max_abs_diff(reference: Runner, candidate: Runner, inputs: np.ndarray) -> float:
-    return float(np.abs(np.asarray(reference(inputs)) - np.asarray(candidate(inputs))).max())
-
-
 def measure(
     runner: Runner, records: list[FaceRecord], spec: dict, reference_out: np.ndarray, inputs: np.ndarray
 ) -> Parity:

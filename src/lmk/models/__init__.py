@@ -11,7 +11,13 @@ from dataclasses import asdict, dataclass
 
 from torch import nn
 
-from lmk.models.efficientnet_lite import efficientnet_lite0, efficientnet_lite1, efficientnet_lite2
+from lmk.models.efficientnet_lite import (
+    efficientnet_lite0,
+    efficientnet_lite0_cut4,
+    efficientnet_lite0_cut5,
+    efficientnet_lite1,
+    efficientnet_lite2,
+)
 from lmk.models.heads import FlattenHead, GAPHead, PIPHead
 from lmk.models.landmark_model import LandmarkModel
 from lmk.models.mobilenetv3 import mobilenetv3_large
@@ -23,11 +29,13 @@ BACKBONES: dict[str, Callable[..., nn.Module]] = {
     "efficientnet_lite0": efficientnet_lite0,
     "efficientnet_lite1": efficientnet_lite1,
     "efficientnet_lite2": efficientnet_lite2,
+    "efficientnet_lite0_cut4": efficientnet_lite0_cut4,
+    "efficientnet_lite0_cut5": efficientnet_lite0_cut5,
 }
 
 
 def _flatten(backbone, num_points: int, input_size: int) -> nn.Module:
-    return FlattenHead(backbone.channels[-1], num_points, input_size // 32)
+    return FlattenHead(backbone.channels[-1], num_points, input_size // getattr(backbone, "stride", 32))
 
 
 def _gap(backbone, num_points: int, input_size: int) -> nn.Module:
@@ -42,7 +50,17 @@ def _pip32(backbone, num_points: int, input_size: int) -> nn.Module:
     return PIPHead(backbone.channels, num_points, use_stride16=False)
 
 
-HEADS: dict[str, Callable[..., nn.Module]] = {"flatten": _flatten, "gap": _gap, "pip": _pip, "pip32": _pip32}
+def _pipneck(backbone, num_points: int, input_size: int) -> nn.Module:
+    return PIPHead(backbone.channels, num_points, use_stride16=False, neck=256)
+
+
+HEADS: dict[str, Callable[..., nn.Module]] = {
+    "flatten": _flatten,
+    "gap": _gap,
+    "pip": _pip,
+    "pip32": _pip32,
+    "pipneck": _pipneck,
+}
 
 
 @dataclass
@@ -61,9 +79,10 @@ def build_model(spec: ModelSpec, pretrained: bool = False) -> LandmarkModel:
         raise ValueError(f"unknown backbone {spec.backbone!r}; choose from {sorted(BACKBONES)}")
     if spec.head not in HEADS:
         raise ValueError(f"unknown head {spec.head!r}; choose from {sorted(HEADS)}")
-    if spec.input_size % 32:
-        raise ValueError(f"input size {spec.input_size} must be a multiple of 32")
     backbone = BACKBONES[spec.backbone](pretrained=pretrained)
+    stride = getattr(backbone, "stride", 32)
+    if spec.input_size % stride:
+        raise ValueError(f"input size {spec.input_size} must be a multiple of {stride} for {spec.backbone}")
     return LandmarkModel(backbone, HEADS[spec.head](backbone, spec.num_points, spec.input_size))
 
 

@@ -62,10 +62,19 @@ class MBConv(nn.Module):
 
 
 class EfficientNetLite(nn.Module):
-    """Returns feature maps at strides 8, 16, 32 (Lite0: channels 40, 112, 1280)."""
+    """Returns feature maps at strides 8, 16, 32 (Lite0: channels 40, 112, 1280).
 
-    def __init__(self, stages: list[tuple[int, int, int, int, int, int]] = LITE0_STAGES):
+    `cut` keeps only the first `cut` stages and drops the 1280-channel head conv: a backbone for
+    small inputs whose last map is at stride 16 (cut 4: 80 channels, cut 5: 112). Its features are
+    then (stride 8, stride 16), and a head reads the last one.
+    """
+
+    def __init__(self, stages: list[tuple[int, int, int, int, int, int]] = LITE0_STAGES, cut: int = 0):
         super().__init__()
+        if cut:
+            if not 4 <= cut <= len(stages):
+                raise ValueError(f"EfficientNet-Lite cut must be 4..{len(stages)} stages, got {cut}")
+            stages = stages[:cut]
         self.stem = ConvBNAct(3, 32, 3, 2, act=nn.ReLU6)
         blocks, self._taps = [], []
         for repeats, k, stride, expand, cin, cout in stages:
@@ -73,18 +82,25 @@ class EfficientNetLite(nn.Module):
                 blocks.append(MBConv(cin if i == 0 else cout, cout, k, stride if i == 0 else 1, expand))
             self._taps.append(len(blocks) - 1)
         self.blocks = nn.ModuleList(blocks)
-        self.head = ConvBNAct(stages[-1][5], 1280, 1, act=nn.ReLU6)
-        self._tap8, self._tap16 = self._taps[2], self._taps[4]
-        self.channels = (stages[2][5], stages[4][5], 1280)
+        self.stride = 16 if cut else 32
+        if cut:
+            self.head = None
+            self._feature_taps = (self._taps[2], self._taps[-1])
+            self.channels = (stages[2][5], stages[-1][5])
+        else:
+            self.head = ConvBNAct(stages[-1][5], 1280, 1, act=nn.ReLU6)
+            self._feature_taps = (self._taps[2], self._taps[4])
+            self.channels = (stages[2][5], stages[4][5], 1280)
 
     def forward(self, x) -> list[torch.Tensor]:
         x = self.stem(x)
         feats = []
         for i, block in enumerate(self.blocks):
             x = block(x)
-            if i in (self._tap8, self._tap16):
+            if i in self._feature_taps:
                 feats.append(x)
-        feats.append(self.head(x))
+        if self.head is not None:
+            feats.append(self.head(x))
         return feats
 
 
@@ -131,18 +147,20 @@ def lite_imagenet_path(variant: int = 0) -> str:
 
 
 def load_lite_imagenet(model: EfficientNetLite, path: str) -> None:
-    """Load ImageNet weights; every backbone tensor must be matched (strict)."""
+    """Load ImageNet weights; every backbone tensor must be matched (strict). A cut backbone takes
+    the released tensors of the layers it kept; every one of its own tensors must still be there."""
     src = torch.load(path, map_location="cpu", weights_only=True)
+    own = model.state_dict()
     mapped = {}
     for key, value in src.items():
         new = map_lite_key(key)
-        if new is not None:
+        if new is not None and (model.head is not None or new in own):
             mapped[new] = value
     model.load_state_dict(mapped, strict=True)
 
 
-def _lite(variant: int, pretrained: bool) -> EfficientNetLite:
-    model = EfficientNetLite(VARIANTS[variant])
+def _lite(variant: int, pretrained: bool, cut: int = 0) -> EfficientNetLite:
+    model = EfficientNetLite(VARIANTS[variant], cut=cut)
     if pretrained:
         load_lite_imagenet(model, lite_imagenet_path(variant))
     return model
@@ -158,3 +176,13 @@ def efficientnet_lite1(pretrained: bool = False) -> EfficientNetLite:
 
 def efficientnet_lite2(pretrained: bool = False) -> EfficientNetLite:
     return _lite(2, pretrained)
+
+
+def efficientnet_lite0_cut4(pretrained: bool = False) -> EfficientNetLite:
+    """Lite0's first 4 stages (stride 16, 80 channels): the `nano` backbone."""
+    return _lite(0, pretrained, cut=4)
+
+
+def efficientnet_lite0_cut5(pretrained: bool = False) -> EfficientNetLite:
+    """Lite0's first 5 stages (stride 16, 112 channels): the `small` backbone."""
+    return _lite(0, pretrained, cut=5)

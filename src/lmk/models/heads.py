@@ -47,12 +47,22 @@ class PIPHead(nn.Module):
     offset o = u * G - c - 0.5 in [-0.5, 0.5); decoding u = (c + 0.5 + o) / G.
     """
 
-    def __init__(self, channels: tuple[int, ...], num_points: int, use_stride16: bool = True, mid: int = 256):
+    def __init__(
+        self, channels: tuple[int, ...], num_points: int, use_stride16: bool = True, mid: int = 256, neck: int = 0
+    ):
         super().__init__()
         self.num_points = num_points
         self.use_stride16 = use_stride16
         self.decode = "soft"  # or "local" (3 x 3 cells around the argmax) or "argmax" (that cell alone)
         cin = channels[-1]
+        # neck: a 1x1 conv that widens a thin last map before the per-point convs (cheap on a coarse grid)
+        self.neck = (
+            nn.Sequential(nn.Conv2d(cin, neck, 1, bias=False), nn.BatchNorm2d(neck), nn.ReLU(inplace=True))
+            if neck and not use_stride16
+            else None
+        )
+        if self.neck is not None:
+            cin = neck
         if use_stride16:
             self.lateral = nn.Conv2d(channels[-2], mid, 1)
             self.top = nn.Conv2d(channels[-1], mid, 1)
@@ -72,6 +82,8 @@ class PIPHead(nn.Module):
         x = feats[-1]
         if self.use_stride16:
             x = self.merge(self.lateral(feats[-2]) + self.up(self.top(x)))
+        elif self.neck is not None:
+            x = self.neck(x)
         b, _, gh, gw = x.shape
         n = self.num_points
         logits = self.cls(x).flatten(2)  # (B, N, G*G)

@@ -22,6 +22,7 @@ from onnxruntime.quantization import (
 )
 
 from lmk.meta import publish
+from lmk.quiet import library_output_dropped
 
 
 class CropReader(CalibrationDataReader):
@@ -79,19 +80,20 @@ def quantize_ort(pre_path: Path, out_path: Path, inputs: np.ndarray, variant: Or
     fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".tmp.onnx")
     os.close(fd)
     try:
-        quantize_static(
-            str(pre_path),
-            tmp,
-            CropReader(inputs),
-            quant_format=QuantFormat.QDQ,
-            per_channel=variant.per_channel,
-            reduce_range=variant.reduce_range,
-            activation_type=getattr(QuantType, variant.activation),
-            weight_type=QuantType.QInt8,
-            calibrate_method=getattr(CalibrationMethod, variant.method),
-            nodes_to_exclude=variant.keep_float or None,
-            extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
-        )
+        with library_output_dropped():
+            quantize_static(
+                str(pre_path),
+                tmp,
+                CropReader(inputs),
+                quant_format=QuantFormat.QDQ,
+                per_channel=variant.per_channel,
+                reduce_range=variant.reduce_range,
+                activation_type=getattr(QuantType, variant.activation),
+                weight_type=QuantType.QInt8,
+                calibrate_method=getattr(CalibrationMethod, variant.method),
+                nodes_to_exclude=variant.keep_float or None,
+                extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
+            )
         publish(tmp, out_path)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -132,5 +134,5 @@ def search(
         else:
             path.unlink(missing_ok=True)
     if best is None:
-        raise RuntimeError(f"{pre_path}: no ONNX Runtime int8 variant could be built within the size budget")
+        raise ValueError(f"{pre_path}: no ONNX Runtime int8 variant could be built within the size budget")
     return best[1], best[2], results

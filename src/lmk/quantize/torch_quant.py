@@ -15,29 +15,31 @@ import numpy as np
 import torch
 
 from lmk.meta import publish
-
-META_KEY = "lmk.json"
+from lmk.quiet import library_output_dropped
+from lmk.runtime.torch_runner import PT2_META_KEY as META_KEY  # the reader owns the format
 
 
 def quantize_pt2e(model: torch.nn.Module, inputs: np.ndarray) -> torch.nn.Module:
     """Export, insert observers, calibrate on `inputs`, convert to a quantized graph module."""
-    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
-    from torchao.quantization.pt2e.quantizer.x86_inductor_quantizer import (
-        X86InductorQuantizer,
-        get_default_x86_inductor_quantization_config,
-    )
+    with library_output_dropped():
+        from torchao.quantization.pt2e import allow_exported_model_train_eval
+        from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+        from torchao.quantization.pt2e.quantizer.x86_inductor_quantizer import (
+            X86InductorQuantizer,
+            get_default_x86_inductor_quantization_config,
+        )
 
     model = model.eval().float().to(memory_format=torch.contiguous_format)
     example = (torch.from_numpy(np.ascontiguousarray(inputs[:1], dtype=np.float32)),)
-    graph = torch.export.export(model, example).module()
-    quantizer = X86InductorQuantizer().set_global(get_default_x86_inductor_quantization_config())
-    prepared = prepare_pt2e(graph, quantizer)
+    with library_output_dropped():
+        graph = torch.export.export(model, example).module()
+        quantizer = X86InductorQuantizer().set_global(get_default_x86_inductor_quantization_config())
+        prepared = prepare_pt2e(graph, quantizer)
     with torch.no_grad():
         for x in inputs:
             prepared(torch.from_numpy(np.ascontiguousarray(x[None], dtype=np.float32)))
-    from torchao.quantization.pt2e import allow_exported_model_train_eval
-
-    converted = convert_pt2e(prepared)
+    with library_output_dropped():
+        converted = convert_pt2e(prepared)
     drop_dead_float_weights(converted)
     allow_exported_model_train_eval(converted)  # runners call .eval()
     return converted
@@ -73,13 +75,3 @@ def save_pt2(module: torch.nn.Module, path: Path, input_size: int, meta: dict) -
     finally:
         Path(tmp).unlink(missing_ok=True)
     return path
-
-
-def load_pt2(path: Path) -> tuple[torch.nn.Module, dict]:
-    from torchao.quantization.pt2e import allow_exported_model_train_eval  # registers the q/dq ops
-
-    extra = {META_KEY: ""}
-    program = torch.export.load(str(path), extra_files=extra)
-    module = program.module()
-    allow_exported_model_train_eval(module)
-    return module, json.loads(extra[META_KEY])

@@ -5,29 +5,23 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from lmk.meta import read_sidecar, validate_meta
+from lmk.meta import MetadataError, read_sidecar, validate_meta
 from lmk.runtime import check_batch
 
 
 def import_mnn():
     """The MNN module. Its import prints a native banner ("The device supports: ...") on stdout;
-    that goes to stderr instead, so stdout stays clean for what lmk prints there (JSON)."""
+    it is dropped, so stdout stays clean for what lmk prints there (JSON) and an error stays one
+    line on stderr."""
     if "MNN" in sys.modules:
         return sys.modules["MNN"]
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
+    with native_output_dropped():
         import MNN
-
-        _flush_c_stdio()  # the banner may sit in C's stdout buffer (stdout a pipe): out to stderr now
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
     return MNN
 
 
@@ -38,6 +32,45 @@ def _flush_c_stdio() -> None:
         ctypes.CDLL(None).fflush(None)
     except (OSError, AttributeError, TypeError):  # no C library handle here: nothing to flush
         pass
+
+
+@contextmanager
+def native_output_dropped():
+    """Silence what native code writes to fds 1 and 2 (MNN prints its load errors there itself):
+    lmk's own message says what went wrong, in one line."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(os.devnull, "wb") as null:
+        try:
+            os.dup2(null.fileno(), 1)
+            os.dup2(null.fileno(), 2)
+            yield
+        finally:
+            _flush_c_stdio()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def open_interpreter(path: Path):
+    """MNN's interpreter for a file, or a MetadataError naming it: MNN refuses a file that is not a
+    model (random bytes, a truncated download) with a bare exception and a console line."""
+    MNN = import_mnn()
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: MNN file not found")
+    try:
+        with native_output_dropped():
+            return MNN.Interpreter(str(path))
+    except Exception as exc:
+        raise MetadataError(f"{path}: not a readable MNN model ({str(exc).split('.')[0]})") from None
+
+
+def check_mnn_file(path: Path) -> None:
+    """Refuse a file MNN cannot load, before any work is done with it."""
+    open_interpreter(path)
 
 
 def mnn_meta(path: Path) -> dict:
@@ -57,9 +90,7 @@ def load_mnn_runner(path: Path, threads: int = 1, precision: str = "normal", met
     MNN = import_mnn()
 
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: MNN file not found")
-    interp = MNN.Interpreter(str(path))
+    interp = open_interpreter(path)
     session = interp.createSession({"numThread": max(1, threads), "precision": precision})
     inp = interp.getSessionInput(session)
     if meta is None:

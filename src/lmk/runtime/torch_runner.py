@@ -30,12 +30,29 @@ def load_torch_runner(path: Path, compile: bool = False):
     return torch_runner(model, compile), blob["meta"]
 
 
+PT2_META_KEY = "lmk.json"  # the extra file of a saved PT2E program that holds its metadata
+
+
+def load_pt2(path: Path) -> tuple[torch.nn.Module, dict]:
+    """A PT2E int8 program saved by `lmk quantize --runtime torch`, and its metadata."""
+    import json
+
+    from lmk.quiet import library_output_dropped
+
+    with library_output_dropped():
+        from torchao.quantization.pt2e import allow_exported_model_train_eval  # registers the q/dq ops
+
+    extra = {PT2_META_KEY: ""}
+    program = torch.export.load(str(path), extra_files=extra)
+    module = program.module()
+    allow_exported_model_train_eval(module)
+    return module, json.loads(extra[PT2_META_KEY])
+
+
 def load_pt2_runner(path: Path, compile: bool = False):
     """(runner, metadata) for a PT2E int8 program saved by `lmk quantize --runtime torch`. It runs in
     eager mode with reference q/dq ops: the accuracy of the int8 model, not x86 int8 kernel speed
     (that needs `compile`)."""
-    from lmk.quantize.torch_quant import load_pt2
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: PT2 file not found")

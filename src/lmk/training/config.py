@@ -35,7 +35,10 @@ class TrainConfig:
     hard_repeat: int = 1  # WFLW train faces with an attribute appear this many times per epoch
     extra_300w: str = ""  # optional 300-W folder trained with the 68 mapped points only
     amp: bool = True  # mixed precision on CUDA (ignored on CPU)
-    cpu_bf16: bool = False  # bfloat16 autocast on a CPU (~70 s vs ~110 s epochs here, AVX512-BF16); weights stay fp32
+    cpu_bf16: bool = False  # bfloat16 autocast on a CPU (faster with AVX512-BF16 / AMX); weights stay fp32
+    teacher: str = ""  # a checkpoint whose predictions supervise this model (distillation); "": none
+    teacher_fill: bool = True  # with a teacher: its points stand in for the ones a face lacks (300-W's 30)
+    distill_weight: float = 0.0  # with a teacher: weight of the loss to its points on each augmented crop
     seed: int = 0
     workers: int = 0
     channels_last: bool = True

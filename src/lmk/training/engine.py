@@ -96,19 +96,22 @@ def lr_factor(cfg: TrainConfig, epoch: float) -> float:
     raise ValueError(f"unknown schedule {cfg.schedule!r}; choose cosine or step")
 
 
-def train_one_epoch(model, loader, optimizer, cfg: TrainConfig, epoch: int, device, scaler, frozen, ema=None) -> float:
+def train_one_epoch(
+    model, loader, optimizer, cfg: TrainConfig, epoch: int, device, scaler, frozen, ema=None, teacher=None
+) -> float:
     model.train()
     for m in frozen:
         m.eval()  # frozen layers keep their BN statistics
     total, count, steps = 0.0, 0, len(loader)
     bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not is_main(), leave=False)
-    for i, (x, target, mask) in enumerate(bar):
+    for i, (x, target, mask, *teacher_x) in enumerate(bar):
         for group in optimizer.param_groups:
             group["lr"] = cfg.lr * group.get("lr_scale", 1.0) * lr_factor(cfg, epoch + i / steps)
         x, target, mask = x.to(device), target.to(device), mask.to(device)
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        loss = train_step(model, optimizer, cfg, x, target, mask, device, scaler)
+        soft = teacher_points(teacher, teacher_x[0], cfg, device) if teacher is not None and teacher_x else None
+        loss = train_step(model, optimizer, cfg, x, target, mask, device, scaler, soft)
         if ema is not None:
             ema.update(model.module if hasattr(model, "module") else model)
         total += loss.item() * len(x)
@@ -117,13 +120,30 @@ def train_one_epoch(model, loader, optimizer, cfg: TrainConfig, epoch: int, devi
     return total / max(count, 1)
 
 
-def train_step(model, optimizer, cfg: TrainConfig, x, target, mask, device, scaler) -> torch.Tensor:
-    """One optimiser step on one batch (forward under `autocast`, loss, backward, step); the loss."""
+@torch.no_grad()
+def teacher_points(teacher: torch.nn.Module, x: torch.Tensor, cfg: TrainConfig, device) -> torch.Tensor:
+    """The teacher's 98 points (crop_normalized) on its view of the student's augmented crops."""
+    x = x.to(device).contiguous(memory_format=torch.channels_last)
+    with autocast(cfg, device, None):
+        return teacher(x).float()
+
+
+def train_step(model, optimizer, cfg: TrainConfig, x, target, mask, device, scaler, soft=None) -> torch.Tensor:
+    """One optimiser step on one batch (forward under `autocast`, loss, backward, step); the loss.
+    `soft`: a teacher's points on the same crops (distillation), or None."""
     with autocast(cfg, device, scaler):
         out = model(x, return_aux=True)
     out = {k: v.float() for k, v in out.items()}
     loss = landmark_loss(
-        out, target, mask, cfg.loss, cfg.input_size, cls_sigma=cfg.cls_sigma, coord_weight=cfg.coord_weight
+        out,
+        target,
+        mask,
+        cfg.loss,
+        cfg.input_size,
+        cls_sigma=cfg.cls_sigma,
+        coord_weight=cfg.coord_weight,
+        soft_target=soft,
+        soft_weight=cfg.distill_weight,
     )
     optimizer.zero_grad(set_to_none=True)
     if scaler is not None:
@@ -178,7 +198,17 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
     train_recs = repeat_hard(train_recs, cfg.hard_repeat)
     if cfg.extra_300w:
         train_recs = train_recs + read_300w(Path(cfg.extra_300w))
-    train_ds = LandmarkDataset(train_recs, ispec, AugmentConfig(), seed=cfg.seed)
+    teacher, teacher_size, fill = None, 0, None
+    if cfg.teacher:
+        teacher, teacher_spec = load_teacher(cfg, ispec)
+        teacher = teacher.to(device).to(memory_format=torch.channels_last)
+        if cfg.teacher_fill:
+            fill = teacher_fill(teacher, teacher_spec, train_recs, log)
+        if cfg.distill_weight > 0:
+            teacher_size = teacher_spec["size"]
+        else:
+            teacher = None  # the fill labels were all it was needed for
+    train_ds = LandmarkDataset(train_recs, ispec, AugmentConfig(), seed=cfg.seed, teacher_size=teacher_size, fill=fill)
     val_ds = LandmarkDataset(val_recs, ispec, None) if val_recs else None
 
     model = build_model(spec, pretrained=cfg.pretrained and not cfg.init).to(device)
@@ -233,7 +263,7 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
         if sampler is not None:
             sampler.set_epoch(epoch)
         train_ds.set_epoch(epoch)
-        loss = train_one_epoch(net, loader, optimizer, cfg, epoch, device, scaler, frozen, ema)
+        loss = train_one_epoch(net, loader, optimizer, cfg, epoch, device, scaler, frozen, ema, teacher)
         row = {"epoch": epoch + 1, "loss": loss, "lr": cfg.lr * lr_factor(cfg, epoch + 1), "time_s": time.time() - t0}
         last = epoch + 1 == cfg.epochs
         if val_ds is not None and is_main() and ((epoch + 1) % cfg.eval_every == 0 or last):
@@ -281,6 +311,40 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
         dist.barrier()
         dist.destroy_process_group()
     return final
+
+
+def load_teacher(cfg: TrainConfig, ispec: InputSpec) -> tuple[torch.nn.Module, dict]:
+    """The teacher in eval mode and its input spec. Its crop must frame the face as the student's
+    does (same box and margin): its points on the student's crops are only meaningful then."""
+    from lmk.checkpoint import load_model
+    from lmk.meta import input_spec_from_meta
+
+    teacher, blob = load_model(Path(cfg.teacher))
+    tspec = input_spec_from_meta(blob["meta"])
+    mine = ispec.__dict__
+    for key in ("box", "enlarge", "scale", "mean", "std"):
+        if tuple(np.ravel(tspec[key])) != tuple(np.ravel(mine[key])):
+            raise ValueError(f"{cfg.teacher}: teacher crops with {key}={tspec[key]!r}, this model with {mine[key]!r}")
+    for p in teacher.parameters():
+        p.requires_grad = False
+    return teacher.eval(), tspec
+
+
+def teacher_fill(teacher: torch.nn.Module, tspec: dict, records: list, log=print) -> list:
+    """Per record: the teacher's 98 points in image pixels for faces that lack some of the 98
+    (300-W), None for fully annotated ones. Predicted once, on un-augmented crops; augmentation then
+    moves them with the image like any label."""
+    from lmk.predict import predict_records
+    from lmk.runtime.torch_runner import torch_runner
+
+    partial = [i for i, r in enumerate(records) if r.scheme != "wflw98"]
+    fill: list = [None] * len(records)
+    if partial:
+        log(f"teacher labels the missing points of {len(partial)} faces")
+        pred = predict_records([records[i] for i in partial], torch_runner(teacher), tspec, batch_size=32)
+        for i, p in zip(partial, pred):
+            fill[i] = p
+    return fill
 
 
 def _score_test(cfg: TrainConfig, ispec: InputSpec, model: torch.nn.Module, test: list) -> dict:

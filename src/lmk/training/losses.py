@@ -50,6 +50,8 @@ def landmark_loss(
     neighbors: int = 1,
     cls_sigma: float = 0.0,
     coord_weight: float = 0.0,
+    soft_target: torch.Tensor | None = None,
+    soft_weight: float = 0.0,
 ) -> torch.Tensor:
     """target: (B, N, 2) crop_normalized. Regression heads: loss on decoded pixels. PIP head:
     cross-entropy over grid cells + the chosen loss on offsets (pixels / stride = cell units).
@@ -58,10 +60,15 @@ def landmark_loss(
     relative to its own centre, so that an argmax that slips one cell (int8 rounding, ties)
     still decodes to the right point. `cls_sigma` > 0 replaces the one-hot cell target by a
     Gaussian over cell centres (sigma in cells), a label smoothing that keeps the peak in place.
+    `soft_target` (B, N, 2): a teacher's coordinates on the same crop, pulled towards with
+    `soft_weight` on every point (distillation), in the same units as the coordinate loss.
     """
     reg = LOSSES[loss]
+    soft = 0.0
+    if soft_target is not None and soft_weight > 0:  # a teacher's points on this very crop, all 98
+        soft = soft_weight * reg((out["coords"] - soft_target) * input_size, torch.ones_like(mask))
     if "logits" not in out:
-        return reg((out["coords"] - target) * input_size, mask)
+        return reg((out["coords"] - target) * input_size, mask) + soft
     logits, off = out["logits"], out["offsets"]  # (B, N, G*G), (B, N, 2, G*G)
     g = int(round(math.sqrt(logits.shape[-1])))
     grid = target * g
@@ -89,4 +96,4 @@ def landmark_loss(
         reg_loss = reg_loss + weight * reg((pred_off - (grid - nb - 0.5)) * stride, valid) / stride
     if coord_weight > 0:
         reg_loss = reg_loss + coord_weight * reg((out["coords"] - target) * input_size, mask) / stride
-    return cls_loss + reg_loss
+    return cls_loss + reg_loss + soft / stride

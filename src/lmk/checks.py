@@ -1,0 +1,73 @@
+"""Checks of a command's inputs and outputs that run before any work: a bad option costs the user
+one line and exit 2, never minutes of work followed by a traceback. Pure Python (no torch)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class UsageError(ValueError):
+    """A bad option value; the message names the option and the file."""
+
+
+def writable_dir(path: Path, option: str) -> Path:
+    """A folder that exists (created if needed) and takes new files: probed by writing one, since
+    permission bits say nothing for root or on a read-only mount."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path}: {option} names an existing file; give a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".lmk-write-probe.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UsageError(f"{path}: {option} folder is not writable ({exc.strerror or exc})") from None
+    return path
+
+
+def writable_file(path: Path, option: str) -> Path:
+    """A file path whose folder takes new files and that is not itself a folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path}: {option} names a folder; give a file name")
+    writable_dir(path.parent if str(path.parent) else Path("."), f"{option} file's")
+    return path
+
+
+def checkpoint_file(path: Path, option: str = "--checkpoint") -> Path:
+    """A PyTorch checkpoint (.pt) for the options that rebuild the model from its weights."""
+    path = Path(path)
+    if path.suffix.lower() not in (".pt", ".pth"):
+        kind = {".onnx": "an ONNX file", ".mnn": "an MNN file", ".pt2": "a PT2E int8 program"}.get(
+            path.suffix.lower(), f"a {path.suffix or 'suffix-less'} file"
+        )
+        raise UsageError(
+            f"{path}: {option} takes a .pt checkpoint (lmk train's model.pt), not {kind}; "
+            "eval, predict and bench take every model file"
+        )
+    if not path.is_file():
+        raise UsageError(f"{path}: checkpoint not found ({option})")
+    return path
+
+
+def at_least(value: int, minimum: int, option: str) -> int:
+    if value < minimum:
+        raise UsageError(f"{option} must be >= {minimum}, got {value}")
+    return value
+
+
+def box_in_image(box: tuple[float, float, float, float], width: int, height: int, where: str) -> str | None:
+    """None when the box lies inside the image; a warning when part of it is outside; an error
+    when none of it is (there is no face to crop there)."""
+    x0, y0, x1, y1 = box
+    ix = min(x1, width - 0.5) - max(x0, -0.5)
+    iy = min(y1, height - 0.5) - max(y0, -0.5)
+    if ix <= 0 or iy <= 0:
+        raise UsageError(f"{where}: --box {x0:g},{y0:g},{x1:g},{y1:g} lies outside the {width}x{height} image")
+    inside = ix * iy / ((x1 - x0) * (y1 - y0))
+    if inside < 0.999:
+        return f"{where}: --box {x0:g},{y0:g},{x1:g},{y1:g} is {100 * (1 - inside):.0f} % outside the image"
+    return None
