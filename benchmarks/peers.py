@@ -15,7 +15,8 @@ What each model gets (the crop it was built for; no rotation for anyone, since a
 Accuracy on the split: 98 points for lmk; 68 points for everyone (PROTOCOL.md's 98 -> 68 for lmk and
 the ground truth; `MP_TO_68` for MediaPipe, approximate), with NME per region. Latency: one face per
 call of the bare model (lmk's engine call, MediaPipe's `invoke`, dlib's predictor call), at each of
-`--threads`, everything taking turns. dlib runs on one thread whatever the setting.
+`--threads` (at 1 thread all models take turns; at more, one model after the other, since idle
+thread pools spin between turns). dlib runs on one thread whatever the setting.
 
 MediaPipe's model is read from the `mediapipe` package (`mediapipe/modules/face_landmark/`, present
 in the 0.10.x wheels; `pip install --no-deps mediapipe==0.10.14` puts it there without mediapipe's
@@ -320,8 +321,8 @@ def main() -> None:
     for t in threads:
         calls[t]["dlib 68-point (mapped box)"] = lambda: dlib_peer.predictor(timed_image, gray_box)
     for t in threads:
-        print(f"timing {len(calls[t])} models at {t} thread(s), {args.runs} calls each, taking turns")
-        times = time_in_turns(calls[t], args.runs)
+        print(f"timing {len(calls[t])} models at {t} thread(s), {args.runs} calls each")
+        times = time_models(calls[t], args.runs, t)
         for row in rows:
             key = "dlib 68-point (mapped box)" if row.name.startswith("dlib") else row.name
             row.latency_ms[str(t)] = list(median_p90(times[key]))
@@ -342,12 +343,22 @@ def main() -> None:
     print(markdown(report))
 
 
+def time_models(calls: dict, runs: int, threads: int) -> dict:
+    """One thread: all models taking turns, so drift hits them alike. Several threads: one model
+    after the other, since the idle thread pools of the others keep spinning between turns and
+    would take the cores from the one being timed."""
+    if threads == 1:
+        return time_in_turns(calls, runs)
+    return {k: time_in_turns({k: call}, runs)[k] for k, call in calls.items()}
+
+
 def markdown(report: dict) -> str:
     threads = report["threads"]
     lat = " | ".join(f"{t} thr ms (median / p90)" for t in threads)
     lines = [
-        f"{report['dataset']}; CPU {report['host']['cpu']}; one face per call, {report['runs']} calls, all models "
-        f"taking turns (`benchmarks/peers.py`). NME in % (98 points: outer eye corners 60/72; 68 points: 36/45).",
+        f"{report['dataset']}; CPU {report['host']['cpu']}; one face per call, {report['runs']} calls per model "
+        "(1 thread: all models taking turns; 2 threads: one model after the other, `benchmarks/peers.py`). "
+        "NME in % (98 points: outer eye corners 60/72; 68 points: 36/45).",
         "",
         "| model | points | faces | NME98 | NME68 | FR68@0.1 | AUC68@0.1 | jaw | brows | nose | eyes | mouth | "
         + f"{lat} |",

@@ -52,6 +52,37 @@ def test_fc_guard_pads_to_multiple_of_8_and_keeps_the_function(op, transposed):
     assert pad_fc_outputs(proto) == []  # the padded layer (16 outputs) is left alone
 
 
+def test_guard_pads_convolutions_too_but_not_depthwise_ones():
+    """A 1 x 1 conv with 10 filters runs as a matrix multiply on i8mm: padded to 16 and sliced back
+    on the channel axis, the same function; a depthwise conv is left alone."""
+    from lmk.quantize.fc_guard import pad_fc_outputs
+
+    rng = np.random.default_rng(0)
+    inits = [
+        numpy_helper.from_array(rng.normal(size=(10, 6, 1, 1)).astype(np.float32), "w"),
+        numpy_helper.from_array(rng.normal(size=10).astype(np.float32), "b"),
+        numpy_helper.from_array(rng.normal(size=(10, 1, 3, 3)).astype(np.float32), "dw"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["y"], name="pw"),
+        helper.make_node("Conv", ["y", "dw"], ["z"], name="dw", group=10, pads=[1, 1, 1, 1]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6, 7, 7])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 10, 7, 7])],
+        inits,
+    )
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    x = rng.normal(size=(1, 6, 7, 7)).astype(np.float32)
+    before = ort.InferenceSession(proto.SerializeToString()).run(None, {"x": x})[0]
+    assert pad_fc_outputs(proto) == [{"node": "pw", "outputs": 10, "padded_to": 16}]
+    onnx.checker.check_model(proto)
+    after = ort.InferenceSession(proto.SerializeToString()).run(None, {"x": x})[0]
+    np.testing.assert_array_equal(before, after)
+
+
 def _tiny_int8_mnn(folder, guard: bool):
     """A 5-point ResNet-18 @ 64 px with a GAP head: its FC has 10 outputs (not a multiple of 8)."""
     from lmk.data.dataset import InputSpec
