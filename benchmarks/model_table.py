@@ -44,6 +44,10 @@ def describe(cfg: dict, data: Path) -> dict:
         recipe += f", EMA {cfg['ema']:g}"
     if cfg.get("cpu_bf16"):
         recipe += ", bf16 autocast (CPU)"
+    if cfg.get("teacher"):  # distillation: from which model, and how
+        recipe += f", teacher {Path(cfg['teacher']).name}"
+        recipe += " (labels 300-W's missing points)" if cfg.get("teacher_fill", True) else ""
+        recipe += f", distillation ×{cfg['distill_weight']:g}" if cfg.get("distill_weight") else ""
     return {
         "architecture": cfg.get("backbone"),
         "head": cfg.get("head"),
