@@ -13,14 +13,19 @@ class UsageError(ValueError):
 
 
 def writable_dir(path: Path, option: str) -> Path:
-    """A folder that exists (created if needed) and takes new files: probed by writing one, since
-    permission bits say nothing for root or on a read-only mount."""
+    """A folder that takes new files, or that can be made where it is named: probed by writing a
+    file (in it, or in its nearest existing parent), since permission bits say nothing for root or
+    on a read-only mount. Nothing is left behind: the command makes the folder when it writes."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise UsageError(f"{path}: {option} names an existing file; give a folder")
+    probe_in = path
+    while not probe_in.exists():
+        probe_in = probe_in.parent
+    if not probe_in.is_dir():
+        raise UsageError(f"{path}: {option} lies under {probe_in}, which is a file")
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=path, prefix=".lmk-write-probe.")
+        fd, probe = tempfile.mkstemp(dir=probe_in, prefix=".lmk-write-probe.")
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
