@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from lmk.bench import host_info
-from lmk.data.crop import CropWindow, crop_image, landmark_box, normalized_to_image, read_rgb
+from lmk.data.crop import CropWindow, crop_image, landmark_box, normalized_to_image, read_rgb, wflw_like_box
 from lmk.data.readers import read_300w, read_wflw
 from lmk.data.records import FaceRecord
 from lmk.meta import atomic_write_bytes, input_spec_from_meta, write_json
@@ -179,8 +179,6 @@ def best_match(boxes: list, target, min_iou: float = 0.3):
 def rect_of(rec: FaceRecord):
     """The face rectangle every model starts from: WFLW's detector box; for 300-W faces (no box)
     the WFLW-style box made from the landmarks, as lmk's own crop does."""
-    from lmk.data.crop import wflw_like_box
-
     return rec.box if rec.scheme == "wflw98" else wflw_like_box(rec.points)
 
 

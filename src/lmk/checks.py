@@ -38,7 +38,7 @@ def writable_file(path: Path, option: str) -> Path:
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"{path}: {option} names a folder; give a file name")
-    writable_dir(path.parent if str(path.parent) else Path("."), f"{option} file's")
+    writable_dir(path.parent, f"{option} file's")
     return path
 
 

@@ -309,8 +309,7 @@ def export(
 ) -> None:
     """Export to ONNX / MNN with metadata and a parity check against PyTorch after every step."""
     from lmk.checks import checkpoint_file, writable_dir
-    from lmk.export.exporter import export_checkpoint
-    from lmk.quantize.run import artifact_name
+    from lmk.export.exporter import artifact_name, export_checkpoint
     from lmk.weights import default_checkpoint
 
     checkpoint = checkpoint or default_checkpoint()
@@ -412,10 +411,10 @@ def check_arm_cmd(
         if not model.is_file():
             fail(f"{model}: file not found")
         from lmk.checks import writable_file
-        from lmk.runtime.mnn_runner import check_mnn_file
+        from lmk.runtime.mnn_runner import open_interpreter
 
         with user_errors():
-            check_mnn_file(model)
+            open_interpreter(model)  # a file MNN cannot load is refused here, before the emulator
             if json_out:
                 writable_file(json_out, "--json")
             data = data_or_sample(data)

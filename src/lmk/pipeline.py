@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lmk.export.exporter import export_checkpoint
+from lmk.export.exporter import artifact_name, export_checkpoint
 from lmk.meta import read_sidecar, write_json
-from lmk.quantize.run import artifact_name, quantize_checkpoint
+from lmk.quantize.run import quantize_checkpoint
 
 
 def run_pipeline(

@@ -109,7 +109,7 @@ class LandmarkDataset(Dataset):
         size, spec = self.spec.size, self.spec
         pts, mask = self.points[i], self.masks[i]
         cache_to_input = self.cache_m[i]
-        geo, teacher_img = np.eye(3), None
+        geo, rng = np.eye(3), None
         if self.augment is None:
             img = warp(self.cache[i], cache_to_input[:2], size)
         else:
@@ -119,14 +119,13 @@ class LandmarkDataset(Dataset):
             pts = affine_points(pts, geo[:2])
             if flipped:
                 pts, mask = pts[self.flip], mask[self.flip]
-            if self.teacher_size:  # the same face, motion and photometric draws, at the teacher's size
-                m = resize_pixels(size, self.teacher_size) @ geo @ cache_to_input
-                teacher_img = warp(self.cache[i], m[:2], self.teacher_size)
-                teacher_img = photometric(teacher_img, copy.deepcopy(rng), self.augment)
-            img = photometric(img, rng, self.augment)
-        if self.teacher_size and teacher_img is None:
-            m = resize_pixels(size, self.teacher_size) @ cache_to_input
+        if self.teacher_size:  # the same face, motion and photometric draws, at the teacher's size
+            m = resize_pixels(size, self.teacher_size) @ geo @ cache_to_input
             teacher_img = warp(self.cache[i], m[:2], self.teacher_size)
+            if rng is not None:
+                teacher_img = photometric(teacher_img, copy.deepcopy(rng), self.augment)
+        if rng is not None:
+            img = photometric(img, rng, self.augment)
         x = normalize_input(img, spec.scale, spec.mean, spec.std)
         target = pixels_to_normalized(pts, size).astype(np.float32)
         out = (torch.from_numpy(x), torch.from_numpy(target), torch.from_numpy(np.asarray(mask, dtype=np.float32)))

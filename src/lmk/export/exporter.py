@@ -32,6 +32,11 @@ class ExportReport:
     files: dict[str, dict] = field(default_factory=dict)  # path -> metrics
 
 
+def artifact_name(checkpoint: Path, points: int = 98) -> str:
+    """The files' stem: the checkpoint's, with `_68pt` for 68-point files."""
+    return Path(checkpoint).stem + ("" if points == 98 else f"_{points}pt")
+
+
 def artifact_meta(base: dict, precision: str, runtime: str, sha: str) -> dict:
     meta = copy.deepcopy(base)
     meta.update(precision=precision, runtime=runtime)

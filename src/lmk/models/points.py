@@ -4,6 +4,8 @@ index table of its own."""
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -32,8 +34,6 @@ def with_points(model: nn.Module, points: int) -> nn.Module:
 
 def points_meta(meta: dict, points: int) -> dict:
     """The metadata of a file that outputs `points` points (a copy; 98: unchanged)."""
-    import copy
-
     meta = copy.deepcopy(meta)
     if points == 98:
         return meta

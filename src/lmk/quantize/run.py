@@ -12,7 +12,7 @@ import numpy as np
 
 from lmk.data.readers import read_wflw
 from lmk.evaluation import score_runner
-from lmk.export.exporter import export_checkpoint
+from lmk.export.exporter import artifact_name, export_checkpoint
 from lmk.meta import input_spec_from_meta, read_sidecar, sidecar_path, write_json
 from lmk.quantize.calib import calibration_crops_uint8, calibration_inputs, calibration_records
 
@@ -124,11 +124,6 @@ def arm_check(path: Path, meta: dict, data: Path, split: str, mode: str, faces: 
     if not report["ok"]:
         log(f"warning: {path}: differs on ARM beyond the thresholds (see {path.name}.arm.md)")
     return sidecar_summary(report)
-
-
-def artifact_name(checkpoint: Path, points: int = 98) -> str:
-    """The files' stem: the checkpoint's, with `_68pt` for 68-point files."""
-    return Path(checkpoint).stem + ("" if points == 98 else f"_{points}pt")
 
 
 def quantize_checkpoint(

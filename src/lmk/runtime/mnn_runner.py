@@ -68,11 +68,6 @@ def open_interpreter(path: Path):
         raise MetadataError(f"{path}: not a readable MNN model ({str(exc).split('.')[0]})") from None
 
 
-def check_mnn_file(path: Path) -> None:
-    """Refuse a file MNN cannot load, before any work is done with it."""
-    open_interpreter(path)
-
-
 def mnn_meta(path: Path) -> dict:
     """The metadata stored in the file's bizCode, falling back to the sidecar."""
     MNN = import_mnn()
