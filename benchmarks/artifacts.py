@@ -16,16 +16,18 @@ import json
 import shutil
 from pathlib import Path
 
-from lmk.meta import write_json
+from lmk.arm.check import record_in_sidecar
+from lmk.artifact import Layout, artifact_name, read_sidecar
+from lmk.artifact import arm_reports as arm_reports_of
+from lmk.files import atomic_write_text, write_json
 from lmk.pipeline import markdown_table, run_pipeline, summarize
 
 
-def arm_reports(args) -> None:
+def arm_reports(args, layout: Layout) -> None:
     """ARM check of every .mnn not yet verified (the int8 one was, by quantize), and of the fp32
     one with precision low; all reports go to REPORT_arm.md."""
-    from lmk.arm.check import check_arm, markdown, record_in_sidecar
+    from lmk.arm.check import check_arm, markdown, write_reports
     from lmk.arm.emulator import EmulatorError, ensure_env, find_env
-    from lmk.meta import read_sidecar
 
     try:
         env = ensure_env() if args.arm == "setup" else find_env()
@@ -35,41 +37,33 @@ def arm_reports(args) -> None:
     if env is None:
         print("ARM check skipped: no emulated environment (lmk check-arm --setup)")
         return
-    name = args.checkpoint.stem
     parts = []
-    for suffix in ("mnn", "fp16.mnn", "w8.mnn", "int8.mnn"):
-        path = args.out / f"{name}.{suffix}"
-        report_path = path.with_name(path.name + ".arm.json")
-        if "cpus" not in read_sidecar(path).get("arm_verified", {}) or not report_path.is_file():
-            report = check_arm(path, args.data, env, faces=args.arm_faces)
-            record_in_sidecar(path, report)
-            write_json(report_path, report)
-        parts.append(markdown(json.loads(report_path.read_text())))
-    low = check_arm(
-        args.out / f"{name}.mnn", args.data, env, cpus=("cortex-a76", "max"), faces=args.arm_faces, precision="low"
-    )
-    record_in_sidecar(args.out / f"{name}.mnn", low)
+    for path in (layout.mnn("fp32"), layout.mnn("fp16"), layout.mnn("w8"), layout.int8("mnn")):
+        report_json, _ = arm_reports_of(path)
+        if "cpus" not in read_sidecar(path).get("arm_verified", {}) or not report_json.is_file():
+            write_reports(path, check_arm(path, args.data, env, faces=args.arm_faces))
+        parts.append(markdown(json.loads(report_json.read_text())))
+    fp32 = layout.mnn("fp32")
+    low = check_arm(fp32, args.data, env, cpus=("cortex-a76", "max"), faces=args.arm_faces, precision="low")
+    record_in_sidecar(fp32, low)
     parts.append(markdown(low))
-    args.report.with_name(args.report.name + "_arm.md").write_text("\n".join(parts))
+    atomic_write_text(args.report.with_name(args.report.name + "_arm.md"), "\n".join(parts))
 
 
-def arm_summary(checkpoint: Path, out: Path) -> str | None:
+def arm_summary(layout: Layout) -> str | None:
     """One row per .mnn from its ARM report: verdict per CPU, largest difference, ΔNME."""
     rows = [
         "| file | a53 (ARMv8.0) | a76 (ARMv8.2 dot) | i8mm (`max`) | largest diff vs x86 (crop px) "
         "| largest ΔNME vs x86 | between the ARM CPUs (px) |",
         "|---|---|---|---|---:|---:|---:|",
     ]
-    for suffix, label in (
-        ("mnn", "MNN fp32"),
-        ("fp16.mnn", "MNN fp16 weights"),
-        ("w8.mnn", "MNN w8"),
-        ("int8.mnn", "MNN int8 (EMA)"),
-    ):
-        path = out / f"{checkpoint.stem}.{suffix}.arm.json"
-        if not path.is_file():
+    for label, path in layout.files():
+        if path.suffix != ".mnn":
+            continue
+        report_json, _ = arm_reports_of(path)
+        if not report_json.is_file():
             return None
-        rep = json.loads(path.read_text())
+        rep = json.loads(report_json.read_text())
         cpus = rep["cpus"]
         verdict = ["ok" if cpus[c]["ok"] else "FAIL" for c in ("cortex-a53", "cortex-a76", "max")]
         px = max(r["max_abs_px"] for r in cpus.values())
@@ -91,17 +85,18 @@ def main() -> None:
     ap.add_argument("--arm-faces", type=int, default=32, help="test faces per ARM check (spread over the split)")
     args = ap.parse_args()
     args.report.parent.mkdir(parents=True, exist_ok=True)
+    layout = Layout(args.out, artifact_name(args.checkpoint))
     if not args.summarize_only:
         run_pipeline(args.checkpoint, args.data, args.out, args.num_calib, args.keep_float, arm=args.arm)
         if args.arm != "off":
-            arm_reports(args)
-    result = summarize(args.checkpoint, args.out)
+            arm_reports(args, layout)
+    result = summarize(args.checkpoint, layout)
     write_json(args.report.with_suffix(".json"), result)
-    args.report.with_suffix(".md").write_text(markdown_table(result["rows"]))
-    summary = arm_summary(args.checkpoint, args.out)
+    atomic_write_text(args.report.with_suffix(".md"), markdown_table(result["rows"]))
+    summary = arm_summary(layout)
     if summary:
-        args.report.with_name(args.report.name + "_arm_summary.md").write_text(summary)
-    sens = args.out / f"{args.checkpoint.stem}.sensitivity.md"
+        atomic_write_text(args.report.with_name(args.report.name + "_arm_summary.md"), summary)
+    sens = layout.sensitivity("md")
     if sens.is_file():
         shutil.copy(sens, args.report.with_name(args.report.name + "_sensitivity.md"))
     print(markdown_table(result["rows"]))

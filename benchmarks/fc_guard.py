@@ -21,12 +21,14 @@ import numpy as np
 
 from lmk.arm.check import check_arm
 from lmk.arm.emulator import ensure_env
+from lmk.artifact import InputSpec, read_sidecar
 from lmk.data.readers import read_wflw
 from lmk.evaluation import score_runner
 from lmk.export.exporter import export_checkpoint
-from lmk.export.mnn_convert import convert_to_mnn
-from lmk.meta import input_spec_from_meta, read_sidecar, write_json
-from lmk.quantize.calib import calibration_crops_uint8, calibration_inputs, calibration_records
+from lmk.files import write_json
+from lmk.mnn_tools import convert_mnn
+from lmk.predict import iter_inputs
+from lmk.quantize.calib import calibration_crops_uint8, calibration_faces
 from lmk.quantize.fc_guard import guard_onnx
 from lmk.quantize.mnn_quant import quantize_mnn
 from lmk.runtime.mnn_runner import load_mnn_runner
@@ -53,20 +55,20 @@ def main() -> None:
     name, out = args.checkpoint.stem, args.out
     export_checkpoint(args.checkpoint, "mnn", out, args.data, "test", ("fp32",), name)
     meta = read_sidecar(out / f"{name}.mnn")
-    spec = input_spec_from_meta(meta)
-    calib = calibration_records("wflw_train", args.data, args.num_calib, 0)
+    spec = InputSpec.from_meta(meta)
+    calib = calibration_faces("wflw_train", args.data, args.num_calib, 0)
     crops = calibration_crops_uint8(calib, spec)
     changed = guard_onnx(out / f"{name}.onnx", out / f"{name}.guarded.onnx")
     if not changed:
         raise SystemExit(f"{args.checkpoint}: no fully-connected layer needs the guard (nothing to measure)")
-    convert_to_mnn(out / f"{name}.guarded.onnx", out / f"{name}.guarded.mnn", meta)
+    convert_mnn(out / f"{name}.guarded.onnx", out / f"{name}.guarded.mnn", meta)
     variants = {
         "unguarded": (out / f"{name}.mnn", []),
         "guarded (pad to x8 + slice)": (out / f"{name}.guarded.mnn", []),
         "skip list (FC kept float)": (out / f"{name}.mnn", [c["node"] for c in changed]),
     }
     test = read_wflw(args.data, "test")
-    faces = calibration_inputs(test[:16], spec)
+    faces = np.stack([x for x, _ in iter_inputs(test[:16], spec)])
     env = ensure_env()
     rows, files, outputs = {}, {}, {}
     for label, (src, skip) in variants.items():
@@ -87,7 +89,7 @@ def main() -> None:
     for label, ms in latencies_ms(files, meta, faces[:1], args.runs).items():
         rows[label]["latency_ms_x86"] = ms
     for label, r in rows.items():  # x86 outputs on 16 test faces against the unguarded file's
-        diff = np.abs(outputs[label] - outputs["unguarded"]).max() * spec["size"]
+        diff = np.abs(outputs[label] - outputs["unguarded"]).max() * spec.size
         r["x86_max_abs_diff_vs_unguarded_px"] = float(diff)
     base = rows["unguarded"]
     g = changed[0]

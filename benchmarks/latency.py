@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from lmk.bench import host_info
-from lmk.meta import write_json
+from lmk.files import write_json
 from lmk.runtime import load_runner
 from lmk.runtime.timing import median_p90, time_in_turns
 

@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lmk.artifact import InputSpec
 from lmk.checkpoint import load_model
 from lmk.data.readers import read_wflw
 from lmk.data.split import split_by_image
 from lmk.evaluation import evaluate_predictions, save_ced_plot
-from lmk.meta import input_spec_from_meta, write_json
+from lmk.files import write_json
 from lmk.model_stats import count_gflops, count_params
 from lmk.predict import predict_records
 from lmk.runtime.torch_runner import torch_runner
@@ -107,20 +108,20 @@ def main() -> None:
     rows, curves, per_face = kept_rows(args) if args.append else ([], {}, [])
     for ckpt in args.checkpoints:
         model, blob = load_model(ckpt)
-        spec = input_spec_from_meta(blob["meta"])
+        spec = InputSpec.from_meta(blob["meta"])
         pred = predict_records(records, torch_runner(model), spec, batch_size=16)
         scores, nme_i = evaluate_predictions(records, pred)
         s = scores["all"]
         row = {
             "checkpoint": str(ckpt),
             **describe(blob["config"], args.data),
-            "input": spec["size"],
+            "input": spec.size,
             "nme": round(s.nme, 3),
             "fr": round(s.fr, 2),
             "auc": round(s.auc, 4),
             "faces": s.faces,
             "params_M": round(count_params(model) / 1e6, 2),
-            "gflops": round(count_gflops(model, spec["size"]), 2),
+            "gflops": round(count_gflops(model, spec.size), 2),
             "val_nme": (blob["meta"]["metrics"].get("val") or {}).get("nme"),
             "nme_per_face": [round(float(v), 6) for v in nme_i],
         }

@@ -33,11 +33,12 @@ from pathlib import Path
 
 import numpy as np
 
+from lmk.artifact import InputSpec
 from lmk.bench import host_info
 from lmk.data.crop import CropWindow, crop_image, landmark_box, normalized_to_image, read_rgb, wflw_like_box
 from lmk.data.readers import read_300w, read_wflw
 from lmk.data.records import FaceRecord
-from lmk.meta import atomic_write_bytes, input_spec_from_meta, write_json
+from lmk.files import atomic_write_bytes, write_json
 from lmk.metrics import nme_per_face, score
 from lmk.plotting import pyplot, save_figure
 from lmk.predict import make_input, record_window
@@ -274,7 +275,7 @@ def main() -> None:
     calls: dict[int, dict] = {t: {} for t in threads}
     for f in args.files:
         run, meta = load_runner(f, threads=threads[0])
-        spec = input_spec_from_meta(meta)
+        spec = InputSpec.from_meta(meta)
         pred = []
         for rec in test:
             win = record_window(rec, spec)

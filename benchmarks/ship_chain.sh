@@ -33,9 +33,8 @@ lmk bench --from runs/artifacts --data "$data" --runs 200 --compile --out benchm
 mkdir -p models
 cp "$a.int8.mnn" "$a.int8.mnn.json" models/
 # a FAIL verdict (int8 rounding beyond the check's own bar) is reported in the README, not a reason to stop
-lmk check-arm "models/$name.int8.mnn" --data "$data" --faces 0 --json "models/$name.int8.mnn.arm.json" \
+# (writes models/NAME.int8.mnn.arm.json and .arm.md beside the file)
+lmk check-arm "models/$name.int8.mnn" --data "$data" --faces 0 \
     || echo "ARM check of models/$name.int8.mnn: FAIL (see models/$name.int8.mnn.arm.md)"
-python -c "import json, sys; from lmk.arm.check import markdown; print(markdown(json.load(open(sys.argv[1]))))" \
-    "models/$name.int8.mnn.arm.json" > "models/$name.int8.mnn.arm.md"
 python benchmarks/model_table.py --append --paired --data "$data" --out benchmarks/results/model_table \
     "$@" "$previous" "$dst"

@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lmk.artifact import InputSpec
 from lmk.checkpoint import load_model, read_checkpoint, save_checkpoint
 from lmk.data.readers import read_wflw
 from lmk.evaluation import score_runner
-from lmk.meta import input_spec_from_meta
 from lmk.models import ModelSpec
 from lmk.runtime.torch_runner import torch_runner
 
@@ -44,7 +44,7 @@ def main() -> None:
     save(model)
     shipped, _ = load_model(args.dst)  # measure what is stored: fp16 weights, run in fp32
     test = read_wflw(args.data, "test")
-    s = score_runner(test, torch_runner(shipped), input_spec_from_meta(meta))
+    s = score_runner(test, torch_runner(shipped), InputSpec.from_meta(meta))
     meta["metrics"].update({**s.as_metrics(f"{args.data.name}/test"), "weights": "fp16 storage, fp32 compute"})
     save(shipped)
     print(f"{args.dst}: {args.dst.stat().st_size:,} bytes; test NME {s.nme:.3f}% FR {s.fr:.2f}% AUC {s.auc:.4f}")

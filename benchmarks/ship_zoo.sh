@@ -20,7 +20,6 @@ python benchmarks/artifacts.py --checkpoint "$dst" --data "$data" --out "runs/zo
 mkdir -p models
 cp "runs/zoo/$name/$name.int8.mnn" "runs/zoo/$name/$name.int8.mnn.json" models/
 # a FAIL verdict (int8 rounding beyond the check's own bar) is reported in the README, not a reason to stop
-lmk check-arm "models/$name.int8.mnn" --data "$data" --faces 0 --json "models/$name.int8.mnn.arm.json" \
+# (writes models/NAME.int8.mnn.arm.json and .arm.md beside the file)
+lmk check-arm "models/$name.int8.mnn" --data "$data" --faces 0 \
     || echo "ARM check of models/$name.int8.mnn: FAIL (see models/$name.int8.mnn.arm.md)"
-python -c "import json, sys; from lmk.arm.check import markdown; print(markdown(json.load(open(sys.argv[1]))))" \
-    "models/$name.int8.mnn.arm.json" > "models/$name.int8.mnn.arm.md"

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from lmk.bench import host_info
-from lmk.meta import write_json
+from lmk.files import write_json
 from lmk.models import ModelSpec, build_model
 from lmk.runtime.timing import median_p90, time_in_turns
 from lmk.training.config import TrainConfig

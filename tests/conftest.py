@@ -66,3 +66,38 @@ def arm_env(arm_cache):
         return ensure_env(arm_cache, log=lambda *_: None)
     except EmulatorError as exc:
         pytest.skip(f"ARM emulation unavailable here: {exc}")
+
+
+@pytest.fixture(scope="session")
+def fp32_export(tiny_checkpoint, sample_root, tmp_path_factory) -> Path:
+    """`lmk export --to mnn` of the tiny checkpoint on the sample (model.onnx, model.mnn + sidecars)."""
+    from typer.testing import CliRunner
+
+    from lmk.cli import app
+
+    out = tmp_path_factory.mktemp("fp32_export")
+    args = [
+        "export",
+        "--checkpoint",
+        str(tiny_checkpoint),
+        "--to",
+        "mnn",
+        "--out",
+        str(out),
+        "--data",
+        str(sample_root),
+    ]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def copy_export(src: Path, dst: Path) -> Path:
+    """A private copy of an export folder's fp32 files; returns the copied model.onnx."""
+    import shutil
+
+    dst.mkdir(parents=True, exist_ok=True)
+    for p in src.iterdir():
+        if p.is_file():
+            shutil.copy2(p, dst / p.name)
+    return dst / "model.onnx"

@@ -85,27 +85,26 @@ def test_guard_pads_convolutions_too_but_not_depthwise_ones():
 
 def _tiny_int8_mnn(folder, guard: bool):
     """A 5-point ResNet-18 @ 64 px with a GAP head: its FC has 10 outputs (not a multiple of 8)."""
-    from lmk.data.dataset import InputSpec
-    from lmk.export.mnn_convert import convert_to_mnn
+    from lmk.artifact import InputSpec, build_meta
     from lmk.export.onnx_export import export_onnx
-    from lmk.meta import build_meta
+    from lmk.mnn_tools import convert_mnn
     from lmk.models import ModelSpec, build_model
     from lmk.quantize.fc_guard import guard_onnx
     from lmk.quantize.mnn_quant import quantize_mnn
 
     torch.manual_seed(0)
     spec = ModelSpec("resnet18", "gap", 5, 64)
-    ispec = InputSpec(size=64).__dict__
+    ispec = InputSpec(size=64)
     meta = build_meta(ispec, num_points=5, model=spec.as_dict())
     onnx_path = export_onnx(build_model(spec).eval(), folder / "fc10.onnx", 64, meta)
     if guard:
         assert guard_onnx(onnx_path, folder / "fc10.guarded.onnx")[0]["padded_to"] == 16
         onnx_path = folder / "fc10.guarded.onnx"
-    fp32 = convert_to_mnn(onnx_path, folder / f"fc10.{guard}.mnn", meta)
+    fp32 = convert_mnn(onnx_path, folder / f"fc10.{guard}.mnn", meta)
     rng = np.random.default_rng(0)
     crops = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(16)]
-    int8 = quantize_mnn(fp32, folder / f"fc10.{guard}.int8.mnn", crops, {**ispec, "mean": [0.485, 0.456, 0.406]})
-    x = np.stack([((c / 255.0 - ispec["mean"]) / ispec["std"]).transpose(2, 0, 1) for c in crops[:4]])
+    int8 = quantize_mnn(fp32, folder / f"fc10.{guard}.int8.mnn", crops, ispec)
+    x = np.stack([((c / 255.0 - ispec.mean) / ispec.std).transpose(2, 0, 1) for c in crops[:4]])
     return int8, meta, x.astype(np.float32)
 
 
@@ -175,7 +174,7 @@ SHIPPED_INT8 = Path(__file__).resolve().parents[1] / "models" / "wflw98_lite2_pi
 
 def test_shipped_int8_mnn_was_verified_on_three_arm_cpus():
     """The sidecar of the shipped int8 .mnn records the ARM check that benchmarks/artifacts.py ran."""
-    from lmk.meta import sha256_file
+    from lmk.files import sha256_file
     from lmk.weights import default_checkpoint
 
     side = json.loads(Path(str(SHIPPED_INT8) + ".json").read_text())

@@ -77,6 +77,15 @@ def test_an_empty_calib_folder_fails_before_the_export(tmp_path):
     assert not out.exists()  # nothing was exported, not even the folder
 
 
+def test_usage_errors_are_one_line_too():
+    """What typer refuses itself (an unknown choice, a word for a number) reads like lmk's errors."""
+    assert_one_line_error(lmk("quantize", "--runtime", "tflite"), "--runtime", "tflite")
+    assert_one_line_error(lmk("export", "--to", "tflite"), "--to", "tflite")
+    assert_one_line_error(lmk("eval", "--split", "dev"), "--split", "dev")
+    assert_one_line_error(lmk("bench", "--threads", "two"), "--threads")
+    assert_one_line_error(lmk("pipeline", "--no-such-option"), "--no-such-option")
+
+
 def test_threads_and_runs_are_checked():
     assert_one_line_error(lmk("bench", "--threads", "-1"), "--threads")
     assert_one_line_error(lmk("bench", "--runs", "0"), "--runs")
@@ -85,8 +94,13 @@ def test_threads_and_runs_are_checked():
 def test_a_model_file_where_a_checkpoint_is_needed(tmp_path):
     onnx = tmp_path / "model.onnx"
     onnx.write_bytes(b"not read")
-    for command in ("export", "quantize", "pipeline"):
+    for command in ("export", "pipeline"):
         assert_one_line_error(lmk(command, "--checkpoint", onnx), str(onnx), ".pt checkpoint", "ONNX")
+    assert_one_line_error(lmk("quantize", "--runtime", "torch", "--checkpoint", onnx), str(onnx), ".pt checkpoint")
+    # and the other way round: ORT/MNN int8 start from the exported ONNX, named by --from
+    assert_one_line_error(
+        lmk("quantize", "--runtime", "mnn", "--from", tmp_path / "none.onnx"), "none.onnx", "not found"
+    )
     assert_one_line_error(lmk("train", "--teacher", onnx, "--out", tmp_path / "t"), str(onnx), "--teacher")
 
 

@@ -52,7 +52,8 @@ def test_augmented_samples_keep_points_on_the_image(sample_root, tmp_path):
     student's crop and in the teacher's view of it (same motion, another size)."""
     import cv2
 
-    from lmk.data.dataset import InputSpec, LandmarkDataset
+    from lmk.artifact import InputSpec
+    from lmk.data.dataset import LandmarkDataset
     from lmk.data.readers import read_wflw
 
     rec = read_wflw(sample_root, "test")[0]
@@ -78,8 +79,9 @@ def test_augmented_samples_keep_points_on_the_image(sample_root, tmp_path):
 
 def test_fill_labels_the_missing_points_only(sample_root):
     """300-W faces lack 30 of the 98 points: `fill` supplies those, the annotated ones stay."""
+    from lmk.artifact import InputSpec
     from lmk.data.crop import face_window
-    from lmk.data.dataset import InputSpec, LandmarkDataset, to_98
+    from lmk.data.dataset import LandmarkDataset, to_98
     from lmk.data.readers import read_wflw
     from lmk.schemes import MAP_98_TO_68
 

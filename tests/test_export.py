@@ -8,11 +8,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from lmk.artifact import read_sidecar
 from lmk.checkpoint import read_checkpoint
 from lmk.cli import app
-from lmk.export.mnn_convert import ConversionError, convert_to_mnn
 from lmk.export.onnx_export import get_onnx_meta
-from lmk.meta import read_sidecar
+from lmk.mnn_tools import ConversionError, convert_mnn
 from lmk.runtime.mnn_runner import mnn_meta
 
 
@@ -109,15 +109,16 @@ def test_broken_fp32_export_fails_loudly(tiny_checkpoint, sample_root, tmp_path,
     res = CliRunner().invoke(
         app, ["export", "--checkpoint", str(tiny_checkpoint), "--out", str(tmp_path), "--data", str(sample_root)]
     )
-    assert res.exit_code == 2 and "fp32 parity broken" in res.output and "file removed" in res.output
+    assert res.exit_code == 2 and "fp32 parity broken" in res.output and "not written" in res.output
     assert not (tmp_path / "model.onnx").exists() and not (tmp_path / "model.onnx.json").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporaries left
 
 
 def test_converter_crash_is_one_clear_error(tmp_path):
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"\x08\x07garbage")
-    with pytest.raises(ConversionError, match=f"{bad}: MNN converter failed"):
-        convert_to_mnn(bad, tmp_path / "bad.mnn", {})
+    with pytest.raises(ConversionError, match=f"{bad}: MNN mnnconvert failed"):
+        convert_mnn(bad, tmp_path / "bad.mnn", {})
     assert list(tmp_path.iterdir()) == [bad]  # nothing half-written
 
 
@@ -236,9 +237,9 @@ def test_68_point_files_map_inside_the_graph(tiny_checkpoint, sample_root, tmp_p
     import subprocess
     import sys
 
+    from lmk.artifact import InputSpec, read_sidecar
     from lmk.checkpoint import load_model
     from lmk.export.parity import crops
-    from lmk.meta import input_spec_from_meta, read_sidecar
     from lmk.runtime import load_runner
     from lmk.runtime.torch_runner import torch_runner
     from lmk.schemes import MAP_98_TO_68
@@ -250,7 +251,7 @@ def test_68_point_files_map_inside_the_graph(tiny_checkpoint, sample_root, tmp_p
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     model, blob = load_model(tiny_checkpoint)
-    spec = input_spec_from_meta(blob["meta"])
+    spec = InputSpec.from_meta(blob["meta"])
     from lmk.data.readers import read_wflw
 
     x = crops(read_wflw(sample_root, "test"), spec, 8)

@@ -34,3 +34,17 @@ def test_runtime_imports_no_training_export_or_quantize_code():
         todo += sorted(lmk_imports(mod))
     bad = sorted(m for m in seen if m.startswith(FORBIDDEN))
     assert not bad, f"runtime/ reaches {bad}"
+
+
+def test_the_artifact_module_loads_without_numpy_or_torch():
+    """lmk.artifact (the contract every stage shares) imports only the standard library at import
+    time: a torch-free phone-side tool can read and check any lmk file's metadata."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lmk.artifact, lmk.files, lmk.choices, lmk.mnn_tools; "
+        "print(sorted(m for m in ('numpy', 'torch', 'onnx', 'MNN') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr

@@ -117,9 +117,9 @@ def test_unknown_names_are_clear():
 @pytest.mark.parametrize("backbone", sorted(BACKBONES))
 def test_every_backbone_exports_to_onnx_and_mnn(backbone, tmp_path):
     """Cheap check that each architecture survives ONNX export and MNN conversion with parity."""
-    from lmk.export.mnn_convert import convert_to_mnn
+    from lmk.artifact import InputSpec, build_meta
     from lmk.export.onnx_export import export_onnx
-    from lmk.meta import build_meta
+    from lmk.mnn_tools import convert_mnn
     from lmk.runtime.mnn_runner import load_mnn_runner
     from lmk.runtime.ort_runner import load_ort_runner
 
@@ -129,11 +129,9 @@ def test_every_backbone_exports_to_onnx_and_mnn(backbone, tmp_path):
         if head == "pip":  # spread the logits so that argmax has no near-ties (random init has many)
             torch.nn.init.normal_(model.head.cls.weight, std=1.0)
             torch.nn.init.normal_(model.head.lateral.weight, std=1.0)
-        meta = build_meta(
-            {"size": 64, "box": "wflw_rect", "enlarge": 1.2, "scale": 255.0, "mean": (0.5,) * 3, "std": (0.5,) * 3}
-        )
+        meta = build_meta(InputSpec(size=64, mean=(0.5,) * 3, std=(0.5,) * 3))
         onnx_path = export_onnx(model, tmp_path / f"{head}.onnx", 64, meta)
-        mnn_path = convert_to_mnn(onnx_path, tmp_path / f"{head}.mnn", meta)
+        mnn_path = convert_mnn(onnx_path, tmp_path / f"{head}.mnn", meta)
         x = np.random.default_rng(0).standard_normal((2, 3, 64, 64)).astype(np.float32)
         ref = model(torch.from_numpy(x)).detach().numpy()
         ort_run, ort_meta = load_ort_runner(onnx_path)

@@ -26,7 +26,7 @@ def run_predict(args):
 def test_predict_with_a_box_matches_eval_and_the_annotation(face, tmp_path):
     """The shipped model on a sample photo with its WFLW box: the same points as the eval path,
     close to the annotation, and an overlay of the photo's size."""
-    from lmk.meta import input_spec_from_meta
+    from lmk.artifact import InputSpec
     from lmk.predict import predict_records
     from lmk.weights import default_checkpoint
 
@@ -36,7 +36,7 @@ def test_predict_with_a_box_matches_eval_and_the_annotation(face, tmp_path):
     points = np.array(out["faces"][0]["landmarks"])
     assert points.shape == (98, 2) and out["scheme"] == "wflw98"
     runner, meta = load_runner(default_checkpoint())
-    expected = predict_records([face], runner, input_spec_from_meta(meta), progress=False)[0]
+    expected = predict_records([face], runner, InputSpec.from_meta(meta), progress=False)[0]
     np.testing.assert_allclose(points, expected, atol=0.006)  # JSON keeps 0.01 px
     assert nme_per_face(points[None], face.points[None], "wflw98")[0] < 0.08
     drawn = cv2.imread(str(tmp_path / f"{face.image_path.stem}.landmarks.png"))

@@ -55,6 +55,12 @@ def test_pipeline_end_to_end(tiny_checkpoint, sample_root, tmp_path, arm_env):
         ],
     )
     assert res.exit_code == 0, res.output
+    # export once: the fp32 files are written and the PyTorch reference scored a single time, and the
+    # three int8 backends start from that ONNX
+    log = res.output
+    assert log.count("scoring the PyTorch fp32 reference") == 1, log
+    assert log.count("exporting ") == 1 and log.count("converting ") == 3, log
+    assert log.count("calibration: 8 crops") == 1, log
     rows = json.loads((tmp_path / "summary.json").read_text())["rows"]
     assert len(rows) == 8 and rows[0]["runtime"] == "torch"
     assert {r["precision"] for r in rows[1:]} == {"fp32", "fp16", "w8", "int8"}
@@ -92,7 +98,7 @@ def test_bench_refuses_bad_input(tmp_path, sample_root):
     res = CliRunner().invoke(app, ["bench", "--from", str(tmp_path / "none"), "--data", str(sample_root)])
     assert res.exit_code == 2 and "run `lmk pipeline` first" in res.output
     res = CliRunner().invoke(app, ["bench", "--runtime", "tflite", "--from", str(tmp_path)])
-    assert res.exit_code == 2 and "choose from mnn, ort, torch" in res.output
+    assert res.exit_code == 2 and "choose from torch, ort, mnn" in res.output
     (tmp_path / "model.tflite").write_bytes(b"x")
     res = CliRunner().invoke(app, ["bench", str(tmp_path / "model.tflite")])
     assert res.exit_code == 2 and "not a model file" in res.output

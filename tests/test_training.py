@@ -203,8 +203,8 @@ def test_cli_crop_enlarge_and_bf16_reach_the_recipe_and_the_metadata(sample_root
     (every runtime builds its crop from there); --cpu-bf16 is part of the stored recipe."""
     from typer.testing import CliRunner
 
+    from lmk.artifact import InputSpec
     from lmk.cli import app
-    from lmk.meta import input_spec_from_meta
 
     torch.set_num_threads(2)
     out = tmp_path / "run"
@@ -213,7 +213,7 @@ def test_cli_crop_enlarge_and_bf16_reach_the_recipe_and_the_metadata(sample_root
     assert res.exit_code == 0, res.output
     blob = read_checkpoint(out / "model.pt")
     assert blob["config"]["enlarge"] == 1.1 and blob["config"]["cpu_bf16"] is True
-    assert input_spec_from_meta(blob["meta"])["enlarge"] == 1.1
+    assert InputSpec.from_meta(blob["meta"]).enlarge == 1.1
 
 
 def test_cli_resume_continues_the_stored_recipe(sample_root, tmp_path):
@@ -264,8 +264,8 @@ def test_distillation_term_pulls_towards_the_teacher():
 def test_teacher_fill_and_distillation_run(sample_root, tiny_checkpoint, tmp_path):
     """--teacher: its points label what 300-W faces lack (predicted once, on plain crops), and with
     --distill-weight it runs on every augmented batch; a teacher that crops differently is refused."""
+    from lmk.artifact import InputSpec
     from lmk.data.readers import read_wflw
-    from lmk.meta import input_spec_from_meta
     from lmk.predict import predict_records
     from lmk.runtime.torch_runner import torch_runner
     from lmk.schemes import MAP_98_TO_68
@@ -279,7 +279,7 @@ def test_teacher_fill_and_distillation_run(sample_root, tiny_checkpoint, tmp_pat
     fill = teacher_fill(teacher, tspec, [*as68, recs[2]], log=lambda *_: None)
     assert fill[2] is None  # fully annotated: nothing to fill
     expect = predict_records(
-        as68, torch_runner(teacher), input_spec_from_meta(read_checkpoint(tiny_checkpoint)["meta"])
+        as68, torch_runner(teacher), InputSpec.from_meta(read_checkpoint(tiny_checkpoint)["meta"])
     )
     np.testing.assert_allclose(np.stack(fill[:2]), expect, atol=1e-4)
     blob = read_checkpoint(fit(cfg, log=lambda *_: None))

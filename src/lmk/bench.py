@@ -13,10 +13,11 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 
+from lmk.artifact import InputSpec
 from lmk.data.crop import read_rgb
 from lmk.data.records import FaceRecord
 from lmk.evaluation import evaluate_predictions
-from lmk.meta import atomic_write_bytes, input_spec_from_meta, write_json
+from lmk.files import atomic_write_bytes, write_json
 from lmk.plotting import pyplot, save_figure
 from lmk.predict import make_input, predict_records, record_window
 from lmk.runtime import load_runner
@@ -66,6 +67,16 @@ def find_models(folder: Path, runtimes: tuple[str, ...]) -> list[Path]:
     return found
 
 
+def select_models(models: list[Path] | None, folder: Path, runtimes: tuple[str, ...]) -> list[Path]:
+    """The files to bench: those given that run on `runtimes`, or else find_models(folder)."""
+    if not models:
+        return find_models(folder, runtimes)
+    files = [p for p in models if runtime_of(p) in runtimes]
+    if not files:
+        raise ValueError(f"none of the {len(models)} file(s) given runs on {', '.join(runtimes)}")
+    return files
+
+
 def set_torch_threads(threads: int) -> None:
     """Torch's intra-op threads (0: leave torch's default); ORT and MNN take theirs per session."""
     import torch
@@ -102,7 +113,7 @@ def bench(
     records: list[FaceRecord],
     threads: int = 1,
     runs: int = 50,
-    warmup: int = 5,
+    warmup: int = 3,
     compile: bool = False,
     log=print,
 ) -> list[BenchRow]:
@@ -117,7 +128,7 @@ def bench(
     loaded, rows = {}, {}
     for path in files:
         runner, meta = load_runner(path, threads=threads, compile=compile)
-        spec = input_spec_from_meta(meta)
+        spec = InputSpec.from_meta(meta)
         log(f"scoring {path} on {len(records)} faces")
         scores = evaluate_predictions(records, predict_records(records, runner, spec))[0]["all"]
         x = make_input(image, record_window(records[0], spec), spec)[None]

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import torch
 
-from lmk.meta import atomic_write_bytes, validate_meta
+from lmk.artifact import validate_meta
+from lmk.files import atomic_write_bytes
 from lmk.models import ModelSpec, build_model
 from lmk.models.landmark_model import LandmarkModel
 

@@ -76,3 +76,10 @@ def box_in_image(box: tuple[float, float, float, float], width: int, height: int
     if inside < 0.999:
         return f"{where}: --box {x0:g},{y0:g},{x1:g},{y1:g} is {100 * (1 - inside):.0f} % outside the image"
     return None
+
+
+def points_option(points: int) -> int:
+    """--points: a layout a deployable can have (98 WFLW points, or 300-W's 68 mapped from them)."""
+    if points not in (98, 68):
+        raise UsageError(f"--points must be 98 or 68, got {points}")
+    return points

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from lmk.artifact import InputSpec
 from lmk.data.records import FaceRecord
-from lmk.meta import atomic_write_bytes
+from lmk.files import atomic_write_bytes
 from lmk.metrics import Scores, ced, nme_per_face, score_subsets
 from lmk.plotting import pyplot, save_figure
 from lmk.schemes import MAP_98_TO_68
@@ -36,7 +38,9 @@ def evaluate_predictions(records: list[FaceRecord], pred: np.ndarray) -> tuple[d
     return score_subsets(nme_i, [r.attributes for r in records]), nme_i
 
 
-def score_runner(records: list[FaceRecord], runner, spec: dict, batch_size: int = 1, progress: bool = True) -> Scores:
+def score_runner(
+    records: list[FaceRecord], runner, spec: InputSpec, batch_size: int = 1, progress: bool = True
+) -> Scores:
     """Run a model over the records and score all faces (no flip test)."""
     from lmk.predict import predict_records
 
@@ -84,3 +88,70 @@ def save_ced_plot(path: Path, curves: dict[str, np.ndarray]) -> bool:
     ax.grid(alpha=0.3)
     save_figure(plt, fig, ax, path)
     return True
+
+
+@dataclass
+class Evaluation:
+    """One model scored on one set of faces: what `lmk eval` prints and writes."""
+
+    model: Path
+    dataset: str  # "wflw-mini/test", "300w-test"
+    records: list[FaceRecord]
+    pred: np.ndarray  # in image pixels, the model's own point layout
+    scores: dict[str, Scores]
+    nme_i: np.ndarray
+    flip_test: bool
+
+    def as_json(self) -> dict:
+        from lmk.metrics import UNITS
+
+        return {
+            "model": str(self.model),
+            "dataset": self.dataset,
+            "flip_test": self.flip_test,
+            "faces": len(self.records),
+            "scores": {k: v.as_dict() for k, v in self.scores.items()},
+            "units": UNITS,
+        }
+
+    def predictions_in_record_scheme(self) -> np.ndarray:
+        """98-point predictions of 300-W faces as their 68 points; anything else as predicted."""
+        scheme = self.records[0].scheme
+        return self.pred[:, MAP_98_TO_68] if scheme == "300w68" and self.pred.shape[1] == 98 else self.pred
+
+
+def load_val_split(checkpoint: Path, data: Path, dataset: str):
+    """`--split val`: (faces, runner, meta) for the validation faces stored in a checkpoint's
+    training config; the checkpoint is read once for both its config and its weights."""
+    if dataset != "wflw" or Path(checkpoint).suffix != ".pt":
+        raise ValueError(
+            f"{checkpoint}: --split val needs a .pt checkpoint and a WFLW folder (it reads the training config)"
+        )
+    from lmk.checkpoint import load_model
+    from lmk.data.split import validation_records
+    from lmk.runtime.torch_runner import torch_runner
+
+    model, blob = load_model(checkpoint)
+    records = validation_records(data, blob.get("config", {}), str(checkpoint))
+    return records, torch_runner(model), blob["meta"]
+
+
+def evaluate_model(
+    model: Path, data: Path, dataset: str = "wflw", split: str = "test", flip_test: bool = False
+) -> Evaluation:
+    """Score a model file (.pt/.pt2/.onnx/.mnn) on a WFLW split (or a .pt's validation faces) or a
+    300-W folder, overall and per attribute."""
+    from lmk.data.readers import read_dataset
+    from lmk.predict import predict_records
+    from lmk.runtime import load_runner
+
+    model, data = Path(model), Path(data)
+    if split == "val":
+        records, runner, meta = load_val_split(model, data, dataset)
+    else:
+        records = read_dataset(data, dataset, split)
+        runner, meta = load_runner(model)
+    pred = predict_records(records, runner, InputSpec.from_meta(meta), flip_test=flip_test)
+    scores, nme_i = evaluate_predictions(records, pred)
+    name = f"{data.name}/{split}" if dataset == "wflw" else data.name
+    return Evaluation(model, name, records, pred, scores, nme_i, flip_test)

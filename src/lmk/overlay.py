@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lmk.meta import atomic_write_bytes
+from lmk.files import atomic_write_bytes
 
 
 def draw_landmarks(image_rgb: np.ndarray, faces: list[np.ndarray], boxes: list | None = None) -> np.ndarray:

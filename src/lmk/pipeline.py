@@ -6,11 +6,13 @@ bytes / NME / FR / AUC / ΔNME built from the sidecars (each holds what that ver
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
-from lmk.export.exporter import artifact_name, export_checkpoint
-from lmk.meta import read_sidecar, write_json
-from lmk.quantize.run import quantize_checkpoint
+from lmk.artifact import Layout, artifact_name, read_sidecar
+from lmk.export.exporter import export_checkpoint
+from lmk.files import atomic_write_text, write_json
+from lmk.quantize.run import MnnBackend, OrtBackend, TorchBackend, job_from_onnx, quantize
 
 
 def run_pipeline(
@@ -18,49 +20,36 @@ def run_pipeline(
     data: Path,
     out: Path,
     num_calib: int = 128,
-    keep_float: int = 3,
+    keep_float: int = 0,
     arm: str = "auto",
     log=print,
     points: int = 98,
+    analyze: bool = False,
+    arm_faces: int = 8,
 ) -> dict:
-    """Write every artifact under `out`; returns {"rows": [...], "details": {...}}.
-    `keep_float` adds an ORT variant with the K most sensitive layers in float to the search;
-    `arm` (auto | setup | off) runs the int8 .mnn on emulated ARM CPUs (see lmk.arm)."""
-    name = artifact_name(checkpoint, points)
+    """Write every artifact under `out`; returns {"rows": [...], "details": {...}}. The fp32 files are
+    exported and the PyTorch reference is scored once; the three int8 backends then share one set
+    of calibration and test faces. `keep_float` adds an ORT variant with the K most sensitive layers
+    in float to the search (and, as `analyze`, writes the per-layer sensitivity report); `arm` (auto |
+    setup | off) runs the int8 .mnn on emulated ARM CPUs."""
+    layout = Layout(Path(out), artifact_name(checkpoint, points))
+    t0 = time.perf_counter()
     log("== export: ONNX + MNN fp32 / fp16 / w8")
-    export_checkpoint(checkpoint, "mnn", out, data, "test", ("fp32", "fp16", "w8"), name, points=points)
-    for runtime in ("ort", "torch", "mnn"):
-        log(f"== int8: {runtime}")
-        quantize_checkpoint(
-            checkpoint,
-            runtime,
-            "wflw_train",
-            data,
-            out,
-            num_calib,
-            analyze=runtime == "ort",
-            keep_float=keep_float if runtime == "ort" else 0,
-            arm=arm,
-            points=points,
-            log=log,
-        )
-    return summarize(checkpoint, out, name)
+    export_checkpoint(checkpoint, "mnn", out, data, "test", ("fp32", "fp16", "w8"), layout.name, points=points, log=log)
+    job = job_from_onnx(layout.onnx, "wflw_train", data, num_calib=num_calib, arm=arm, arm_faces=arm_faces, log=log)
+    backends = (OrtBackend(keep_float, analyze=analyze or keep_float > 0), TorchBackend(checkpoint), MnnBackend())
+    for backend in backends:
+        log(f"== int8: {backend.runtime} (at {time.perf_counter() - t0:.0f} s)")
+        quantize(job, backend)
+    log(f"== done in {time.perf_counter() - t0:.0f} s")
+    return summarize(checkpoint, layout)
 
 
-def summarize(checkpoint: Path, out: Path, name: str | None = None) -> dict:
-    """The table of every file under `out`, from the sidecars (what each file scored)."""
-    name = name or checkpoint.stem
-    ref = json.loads((out / f"{name}.reference.json").read_text())  # the PyTorch model's own scores
-    files = [
-        ("ONNX fp32", out / f"{name}.onnx"),
-        ("MNN fp32", out / f"{name}.mnn"),
-        ("MNN fp16 weights", out / f"{name}.fp16.mnn"),
-        ("MNN w8 (int8 weights)", out / f"{name}.w8.mnn"),
-        ("ORT int8 (QDQ)", out / f"{name}.int8.onnx"),
-        ("torch int8 (PT2E)", out / f"{name}.int8.pt2"),
-        ("MNN int8 (EMA)", out / f"{name}.int8.mnn"),
-    ]
-    fp32_bytes = files[0][1].stat().st_size
+def summarize(checkpoint: Path, layout: Layout) -> dict:
+    """The table of every file of `layout`, from the sidecars (what each file scored)."""
+    ref = json.loads(layout.reference.read_text())  # the PyTorch model's own scores
+    files = layout.files()
+    fp32_bytes = layout.onnx.stat().st_size
     rows = [
         {
             "file": f"PyTorch checkpoint ({checkpoint.name})",
@@ -103,8 +92,8 @@ def summarize(checkpoint: Path, out: Path, name: str | None = None) -> dict:
         "rows": rows,
         "details": details,
     }
-    write_json(out / "summary.json", result)
-    (out / "summary.md").write_text(markdown_table(rows))
+    write_json(layout.summary("json"), result)
+    atomic_write_text(layout.summary("md"), markdown_table(rows))
     return result
 
 

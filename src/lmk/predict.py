@@ -7,10 +7,13 @@ crop_normalized points. numpy + OpenCV only, so ORT and MNN paths run without to
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from lmk.artifact import InputSpec
 from lmk.data.crop import (
     crop_image,
     face_window,
@@ -25,14 +28,14 @@ from lmk.schemes import SCHEMES
 Runner = Callable[[np.ndarray], np.ndarray]
 
 
-def record_window(rec: FaceRecord, spec: dict):
-    return face_window(rec.box, rec.points, rec.scheme, spec["box"], spec["enlarge"])
+def record_window(rec: FaceRecord, spec: InputSpec):
+    return face_window(rec.box, rec.points, rec.scheme, spec.box, spec.enlarge)
 
 
-def make_input(image_rgb: np.ndarray, win, spec: dict) -> np.ndarray:
+def make_input(image_rgb: np.ndarray, win, spec: InputSpec) -> np.ndarray:
     """(3, H, W) float32 model input for one face."""
-    crop = crop_image(image_rgb, win, spec["size"])
-    return normalize_input(crop, spec["scale"], spec["mean"], spec["std"])
+    crop = crop_image(image_rgb, win, spec.size)
+    return normalize_input(crop, spec.scale, spec.mean, spec.std)
 
 
 def whole_image_box(image: np.ndarray) -> tuple[float, float, float, float]:
@@ -42,13 +45,13 @@ def whole_image_box(image: np.ndarray) -> tuple[float, float, float, float]:
     return (-0.5, -0.5, w - 0.5, h - 0.5)
 
 
-def predict_image(image_rgb: np.ndarray, box, runner: Runner, spec: dict) -> np.ndarray:
+def predict_image(image_rgb: np.ndarray, box, runner: Runner, spec: InputSpec) -> np.ndarray:
     """(N, 2) points in image pixels for the face in `box` (x0, y0, x1, y1; the model's crop box
     convention, `wflw_rect`: a face detector's box)."""
     x0, y0, x1, y1 = (float(v) for v in box)
     if not (x1 > x0 and y1 > y0):
         raise ValueError(f"face box {tuple(box)}: needs x1 > x0 and y1 > y0")
-    win = window_from_box((x0, y0, x1, y1), spec["enlarge"])
+    win = window_from_box((x0, y0, x1, y1), spec.enlarge)
     out = np.asarray(runner(make_input(image_rgb, win, spec)[None]), dtype=np.float64)
     return normalized_to_image(out[0], win)
 
@@ -65,26 +68,26 @@ def run_with_flip(runner: Runner, x: np.ndarray, flip_test: bool) -> np.ndarray:
     return (out + mirrored) / 2.0
 
 
-def iter_crops(records: Iterable[FaceRecord], spec: dict):
+def iter_crops(records: Iterable[FaceRecord], spec: InputSpec):
     """Yield (RGB uint8 crop, window) per record, reading each image once for consecutive faces."""
     last_path, image = None, None
     for rec in records:
         if rec.image_path != last_path:
             image, last_path = read_rgb(rec.image_path), rec.image_path
         win = record_window(rec, spec)
-        yield crop_image(image, win, spec["size"]), win
+        yield crop_image(image, win, spec.size), win
 
 
-def iter_inputs(records: Iterable[FaceRecord], spec: dict):
+def iter_inputs(records: Iterable[FaceRecord], spec: InputSpec):
     """Yield (model input, window) per record."""
     for crop, win in iter_crops(records, spec):
-        yield normalize_input(crop, spec["scale"], spec["mean"], spec["std"]), win
+        yield normalize_input(crop, spec.scale, spec.mean, spec.std), win
 
 
 def predict_records(
     records: list[FaceRecord],
     runner: Runner,
-    spec: dict,
+    spec: InputSpec,
     flip_test: bool = False,
     batch_size: int = 1,
     progress: bool = True,
@@ -109,3 +112,58 @@ def predict_records(
     if batch:
         flush()
     return np.stack(preds)
+
+
+UNITS = "image pixels (x right, y down; pixel centres at integers)"
+
+
+@dataclass
+class ImageFaces:
+    """The faces found in one image: their boxes and points in image pixels."""
+
+    image_path: Path
+    image: np.ndarray  # RGB uint8
+    boxes: list[tuple[float, float, float, float]]
+    points: list[np.ndarray]  # (N, 2) per box
+
+
+def parse_box(text: str) -> tuple[float, float, float, float]:
+    """`X0,Y0,X1,Y1` -> four floats, or ValueError saying what is expected."""
+    try:
+        box = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        box = ()
+    if len(box) != 4 or not (box[2] > box[0] and box[3] > box[1]):
+        raise ValueError(f"--box {text!r}: expected X0,Y0,X1,Y1 in image pixels with X1 > X0 and Y1 > Y0")
+    return box
+
+
+def predict_images(
+    images: list[Path], boxes: list[tuple[float, float, float, float]], runner: Runner, spec: InputSpec, warn=None
+) -> list[ImageFaces]:
+    """Points for each box of one image (or the whole image of each, when no box is given: a face
+    crop). A box partly outside its image is a warning (`warn`), one wholly outside an error."""
+    from lmk.checks import box_in_image
+
+    if boxes and len(images) > 1:
+        raise ValueError(f"--box gives faces in one image; give one image with it ({len(images)} given)")
+    found = []
+    for path in images:
+        image = read_rgb(path)
+        for b in boxes:
+            note = box_in_image(b, image.shape[1], image.shape[0], str(path))
+            if note and warn:
+                warn(note)
+        use = list(boxes) or [whole_image_box(image)]
+        found.append(ImageFaces(Path(path), image, use, [predict_image(image, b, runner, spec) for b in use]))
+    return found
+
+
+def predictions_json(model: Path, meta: dict, found: list[ImageFaces]) -> dict:
+    """What `lmk predict` returns: one entry per face, points rounded to 0.01 px."""
+    faces = [
+        {"image": str(f.image_path), "box": [round(v, 2) for v in b], "landmarks": p.round(2).tolist()}
+        for f in found
+        for b, p in zip(f.boxes, f.points)
+    ]
+    return {"model": str(model), "scheme": meta.get("scheme", "wflw98"), "units": UNITS, "faces": faces}

@@ -18,10 +18,11 @@ import numpy as np
 
 import lmk
 from lmk.arm.emulator import CPUS, DEFAULT_CPUS, SHORT, ArmEnv, EmulatorError
+from lmk.artifact import InputSpec, read_sidecar, sidecar_path
 from lmk.data.crop import normalized_to_image
 from lmk.data.readers import read_wflw
 from lmk.evaluation import evaluate_predictions
-from lmk.meta import input_spec_from_meta, read_sidecar, sidecar_path, write_json
+from lmk.files import write_json
 from lmk.predict import iter_inputs
 
 # A CPU passes when its NME is within MAX_DELTA_NME of x86 and no coordinate of any face moves by
@@ -77,8 +78,10 @@ def check_arm(
     precision: str = "normal",
     meta: dict | None = None,
     log=print,
+    name: Path | None = None,
 ) -> dict:
-    """Report: x86 NME, and per CPU max |Δ| (crop px), worst point, NME, ΔNME vs x86, pass/fail."""
+    """Report: x86 NME, and per CPU max |Δ| (crop px), worst point, NME, ΔNME vs x86, pass/fail.
+    `name`: the file the report is about, when `model` is a temporary copy of it."""
     from lmk.runtime.mnn_runner import load_mnn_runner
 
     model = Path(model)
@@ -86,22 +89,23 @@ def check_arm(
     if unknown:
         raise ValueError(f"unknown ARM CPU {', '.join(unknown)}; choose from {', '.join(CPUS)}")
     host_run, meta = load_mnn_runner(model, threads=1, precision=precision, meta=meta)
-    spec = input_spec_from_meta(meta)
+    spec = InputSpec.from_meta(meta)
     records = subset(read_wflw(Path(data), split), faces)
     inputs, wins = zip(*iter_inputs(records, spec))
     x = np.stack(inputs)
     reference = host_run(x)
     x86_nme = _nme(records, reference, wins)
-    log(f"{model.name}: x86 NME {x86_nme:.3f}% on {len(records)} {split} faces; emulating {', '.join(cpus)}")
+    label = Path(name or model).name
+    log(f"{label}: x86 NME {x86_nme:.3f}% on {len(records)} {split} faces; emulating {', '.join(cpus)}")
 
-    max_px = MAX_CROP_SHARE * spec["size"]
+    max_px = MAX_CROP_SHARE * spec.size
     outputs: dict[str, np.ndarray] = {}
 
     def one(cpu: str) -> tuple[str, dict]:
         t0 = time.time()
         out = outputs[cpu] = run_emulated(env, cpu, model, meta, x, precision)
         nme = _nme(records, out, wins)
-        row = {"kernels": CPUS[cpu], **compare(reference, out, spec["size"]), "nme": nme}
+        row = {"kernels": CPUS[cpu], **compare(reference, out, spec.size), "nme": nme}
         row["delta_nme"] = nme - x86_nme
         row["ok"] = bool(abs(row["delta_nme"]) <= MAX_DELTA_NME and row["max_abs_px"] <= max_px)
         row["s_per_face"] = (time.time() - t0) / len(records)
@@ -114,9 +118,9 @@ def check_arm(
     with ThreadPoolExecutor(max_workers=max(1, min(len(cpus), os.cpu_count() or 1))) as pool:
         rows = dict(pool.map(one, cpus))
     first = outputs[cpus[0]]
-    spread = max(compare(first, out, spec["size"])["max_abs_px"] for out in outputs.values())
+    spread = max(compare(first, out, spec.size)["max_abs_px"] for out in outputs.values())
     return {
-        "model": str(model),
+        "model": str(name or model),
         "split": f"{Path(data).name}/{split}",
         "faces": len(records),
         "precision": precision,
@@ -178,3 +182,32 @@ def markdown(report: dict) -> str:
         f"{report['thresholds']['max_abs_px']:.2f} px.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def check_request(model: Path | None, setup: bool) -> None:
+    """`lmk check-arm`'s arguments, checked before the emulator is touched: a .mnn file that exists
+    and that MNN loads (a broken file is refused here, not after the download)."""
+    if setup:
+        return
+    if model is None:
+        raise ValueError("give a .mnn file to check (or --setup)")
+    model = Path(model)
+    if model.suffix.lower() != ".mnn":
+        raise ValueError(f"{model}: the ARM check runs .mnn files")
+    if not model.is_file():
+        raise FileNotFoundError(f"{model}: file not found")
+    from lmk.runtime.mnn_runner import open_interpreter
+
+    open_interpreter(model)
+
+
+def write_reports(model: Path, report: dict) -> tuple[Path, Path]:
+    """FILE.arm.json and FILE.arm.md beside the checked file; the sidecar records the verdict."""
+    from lmk.artifact import arm_reports
+    from lmk.files import atomic_write_text
+
+    report_json, report_md = arm_reports(model)
+    write_json(report_json, report)
+    atomic_write_text(report_md, markdown(report))
+    record_in_sidecar(model, report)
+    return report_json, report_md

@@ -5,13 +5,13 @@ from the cache with one composed matrix, so each sample costs one warpAffine.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
+from lmk.artifact import InputSpec
 from lmk.data.augment import AugmentConfig, photometric, random_geometry
 from lmk.data.crop import (
     CropWindow,
@@ -25,18 +25,6 @@ from lmk.data.crop import (
 )
 from lmk.data.records import FaceRecord
 from lmk.schemes import MAP_98_TO_68, SCHEMES
-
-
-@dataclass
-class InputSpec:
-    """How a crop is made and normalised: mirrored into every artifact's metadata."""
-
-    size: int = 256
-    box: str = "wflw_rect"  # or "landmark_bbox"
-    enlarge: float = 1.2
-    scale: float = 255.0
-    mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
-    std: tuple[float, float, float] = (0.229, 0.224, 0.225)
 
 
 def to_98(points: np.ndarray, scheme: str) -> tuple[np.ndarray, np.ndarray]:

@@ -1,22 +1,26 @@
 """`lmk export`: checkpoint -> ONNX (-> MNN), each file with metadata inside and as a sidecar, and
 a parity check against the PyTorch model on real crops after every step.
 
-An fp32 file whose max abs difference exceeds 1e-3 of the crop side is deleted and the export
-fails: a silent wrong export is the worst outcome.
+Every file is written and measured under a temporary name and renamed only once it has passed:
+an fp32 file whose max abs difference exceeds 1e-3 of the crop side is never written and the
+export fails (a silent wrong export is the worst outcome).
 """
 
 from __future__ import annotations
 
-import copy
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from lmk.artifact import InputSpec, Layout, derive_meta, stamp
 from lmk.checkpoint import load_model
 from lmk.data.readers import read_wflw
-from lmk.export.mnn_convert import convert_to_mnn
-from lmk.export.onnx_export import export_onnx, rewrite_onnx_meta
+from lmk.export.onnx_export import export_onnx
 from lmk.export.parity import ParityError, crops, measure
-from lmk.meta import input_spec_from_meta, sha256_file, sidecar_path, write_json
+from lmk.files import atomic_path, sha256_file, write_json
+from lmk.mnn_tools import convert_mnn
 from lmk.models.points import LAYOUTS, points_meta, with_points
 from lmk.runtime.mnn_runner import load_mnn_runner
 from lmk.runtime.ort_runner import load_ort_runner
@@ -24,6 +28,8 @@ from lmk.runtime.torch_runner import torch_runner
 
 FP32_TOLERANCE = 1e-3  # fraction of the crop side
 PARITY_CROPS = 16
+PRECISIONS = ("fp32", "fp16", "w8")
+TARGETS = ("onnx", "mnn")
 
 
 @dataclass
@@ -32,33 +38,41 @@ class ExportReport:
     files: dict[str, dict] = field(default_factory=dict)  # path -> metrics
 
 
-def artifact_name(checkpoint: Path, points: int = 98) -> str:
-    """The files' stem: the checkpoint's, with `_68pt` for 68-point files."""
-    return Path(checkpoint).stem + ("" if points == 98 else f"_{points}pt")
+@dataclass
+class Parity:
+    """What every exported file is measured against: the PyTorch model on the same crops."""
+
+    records: list
+    spec: InputSpec
+    inputs: np.ndarray
+    ref_out: np.ndarray
+    dataset: str
+    reference_nme: float = 0.0
 
 
-def artifact_meta(base: dict, precision: str, runtime: str, sha: str) -> dict:
-    meta = copy.deepcopy(base)
-    meta.update(precision=precision, runtime=runtime)
-    meta["source"]["checkpoint_sha256"] = sha
-    meta["metrics"] = {}
-    return meta
-
-
-def finish(path: Path, meta: dict, runner, precision: str, ctx: dict, report: ExportReport, embed) -> None:
-    """Measure the written file, fail loudly on fp32 parity loss, else store the measured metrics
-    inside the file (`embed(meta)` rewrites it atomically) and in its sidecar."""
-    p = measure(runner, ctx["records"], ctx["spec"], ctx["ref_out"], ctx["inputs"])
+def measured(path: Path, tmp: Path, meta: dict, runner, precision: str, ctx: Parity, report: ExportReport) -> None:
+    """Measure the file written at `tmp` (to become `path`); fail loudly on fp32 parity loss, else
+    stamp it with what it measured (inside the file and in the sidecar of `path`)."""
+    p = measure(runner, ctx.records, ctx.spec, ctx.ref_out, ctx.inputs)
     if precision == "fp32" and p.max_abs_diff > FP32_TOLERANCE:
-        path.unlink(missing_ok=True)
         raise ParityError(
             f"{path}: fp32 parity broken: max abs diff {p.max_abs_diff:.2e} of the crop side "
-            f"(limit {FP32_TOLERANCE:.0e}); file removed"
+            f"(limit {FP32_TOLERANCE:.0e}); not written"
         )
-    meta["metrics"] = p.as_metrics(ctx["dataset"], ctx["ref"].scores.nme)
-    embed(meta)
-    write_json(sidecar_path(path), meta)
-    report.files[str(path)] = meta["metrics"]
+    metrics = p.as_metrics(ctx.dataset, ctx.reference_nme)
+    if not stamp(tmp, meta, metrics, probe=ctx.inputs[:2], sidecar_for=path):
+        warnings.warn(f"{path}: metrics only in the sidecar (an MNN rewrite changed the outputs)", stacklevel=2)
+    report.files[str(path)] = metrics
+
+
+def check_request(to: str, precisions: tuple[str, ...]) -> None:
+    if to not in TARGETS:
+        raise ValueError(f"--to must be onnx or mnn, not {to!r}")
+    for prec in precisions:
+        if prec not in PRECISIONS:
+            raise ValueError(f"unknown precision {prec!r}; expected fp32, fp16 or w8 (int8: lmk quantize)")
+        if to == "onnx" and prec != "fp32":
+            raise ValueError("ONNX export is fp32; fp16/w8 are MNN storage options (int8: lmk quantize)")
 
 
 def export_checkpoint(
@@ -70,55 +84,42 @@ def export_checkpoint(
     precisions: tuple[str, ...] = ("fp32",),
     name: str | None = None,
     points: int = 98,
+    log=print,
 ) -> ExportReport:
-    """Write NAME.onnx (always) and NAME[.fp16|.w8].mnn (when to == 'mnn') into out_dir. `points`
-    68: the graph outputs 300-W's 68 points (mapped inside it), checked against the 98-point
-    model's output mapped in numpy."""
-    if to not in ("onnx", "mnn"):
-        raise ValueError(f"--to must be onnx or mnn, not {to!r}")
-    for prec in precisions:
-        if prec not in ("fp32", "fp16", "w8"):
-            raise ValueError(f"unknown precision {prec!r}; expected fp32, fp16 or w8 (int8: lmk quantize)")
-        if to == "onnx" and prec != "fp32":
-            raise ValueError("ONNX export is fp32; fp16/w8 are MNN storage options (int8: lmk quantize)")
+    """Write NAME.onnx (always) and NAME[.fp16|.w8].mnn (when to == 'mnn') into out_dir, each
+    measured under a temporary name and renamed only once it has passed. The PyTorch reference is
+    scored once (NAME.reference.json). `points` 68: the graph outputs 300-W's 68 points (mapped
+    inside it), checked against the 98-point model's output mapped in numpy."""
+    check_request(to, precisions)
     model98, blob = load_model(checkpoint)
     model = with_points(model98, points)
     base_meta = points_meta(blob["meta"], points)
     sha = sha256_file(checkpoint)
-    spec = input_spec_from_meta(blob["meta"])
+    spec = InputSpec.from_meta(blob["meta"])
     records = read_wflw(data, split)
     inputs = crops(records, spec, PARITY_CROPS)
-    torch_run = torch_runner(model)
     ref_out = torch_runner(model98)(inputs)
     if points != 98:  # the reference is the 98-point model, mapped outside any graph
         ref_out = ref_out[:, LAYOUTS[points][1]]
-    ctx = {"records": records, "spec": spec, "inputs": inputs, "ref_out": ref_out, "dataset": f"{data.name}/{split}"}
-    ctx["ref"] = measure(torch_run, records, spec, ref_out, inputs)
-    report = ExportReport(reference=ctx["ref"].as_metrics(ctx["dataset"], ctx["ref"].scores.nme))
-    name = name or Path(checkpoint).stem
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / f"{name}.reference.json", {**report.reference, "checkpoint": str(checkpoint)})
+    ctx = Parity(records, spec, inputs, ref_out, f"{data.name}/{split}")
+    log(f"scoring the PyTorch fp32 reference on {ctx.dataset} ({len(records)} faces)")
+    ref = measure(torch_runner(model), records, spec, ref_out, inputs)
+    ctx.reference_nme = ref.scores.nme
+    report = ExportReport(reference=ref.as_metrics(ctx.dataset, ref.scores.nme))
+    layout = Layout(Path(out_dir), name or Path(checkpoint).stem)
+    write_json(layout.reference, {**report.reference, "checkpoint": str(checkpoint)})
 
-    onnx_path = out_dir / f"{name}.onnx"
-    meta = artifact_meta(base_meta, "fp32", "ort", sha)
-    export_onnx(model, onnx_path, spec["size"], meta)
-    finish(
-        onnx_path, meta, load_ort_runner(onnx_path)[0], "fp32", ctx, report, lambda m: rewrite_onnx_meta(onnx_path, m)
-    )
+    log(f"exporting {layout.onnx}")
+    meta = derive_meta(base_meta, "fp32", "ort", sha)
+    with atomic_path(layout.onnx) as tmp:
+        export_onnx(model, tmp, spec.size, meta)
+        measured(layout.onnx, tmp, meta, load_ort_runner(tmp)[0], "fp32", ctx, report)
     if to == "mnn":
         for prec in precisions:
-            suffix = "" if prec == "fp32" else f".{prec}"
-            mnn_path = out_dir / f"{name}{suffix}.mnn"
-            meta = artifact_meta(base_meta, prec, "mnn", sha)
-            opts = {"fp16": prec == "fp16", "weight_bits": 8 if prec == "w8" else 0}
-            convert_to_mnn(onnx_path, mnn_path, meta, **opts)
-            finish(
-                mnn_path,
-                meta,
-                load_mnn_runner(mnn_path)[0],
-                prec,
-                ctx,
-                report,
-                lambda m, dst=mnn_path, o=opts: convert_to_mnn(onnx_path, dst, m, **o),
-            )
+            path = layout.mnn(prec)
+            log(f"converting {path}")
+            meta = derive_meta(base_meta, prec, "mnn", sha)
+            with atomic_path(path) as tmp:
+                convert_mnn(layout.onnx, tmp, meta, fp16=prec == "fp16", weight_bits=8 if prec == "w8" else 0)
+                measured(path, tmp, meta, load_mnn_runner(tmp)[0], prec, ctx, report)
     return report

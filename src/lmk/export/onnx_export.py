@@ -6,15 +6,14 @@ Written to a temporary name and renamed only when complete.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import onnx
 import torch
 
-from lmk.meta import publish
+from lmk.artifact import set_onnx_meta
+from lmk.files import atomic_path
 
 OPSET = 17
 
@@ -25,30 +24,25 @@ def export_onnx(model: torch.nn.Module, path: Path, input_size: int, meta: dict,
     path.parent.mkdir(parents=True, exist_ok=True)
     model = model.eval().float().to(memory_format=torch.contiguous_format)
     x = torch.zeros(1, 3, input_size, input_size)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp.onnx")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 model,
                 (x,),
-                tmp,
+                str(tmp),
                 input_names=["input"],
                 output_names=["landmarks"],
                 opset_version=OPSET,
                 dynamo=False,
                 do_constant_folding=True,
             )
-        proto = onnx.load(tmp)
+        proto = onnx.load(str(tmp))
         if simplify:
             proto = simplify_onnx(proto)
         set_onnx_meta(proto, meta)
         onnx.checker.check_model(proto)
-        onnx.save(proto, tmp)
-        publish(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        onnx.save(proto, str(tmp))
     return path
 
 
@@ -64,23 +58,6 @@ def simplify_onnx(proto: onnx.ModelProto) -> onnx.ModelProto:
     except Exception as exc:  # onnxsim raises plain RuntimeErrors from C++
         warnings.warn(f"onnxsim failed ({exc}); keeping the unsimplified graph", stacklevel=2)
     return proto
-
-
-def set_onnx_meta(proto: onnx.ModelProto, meta: dict) -> None:
-    for prop in list(proto.metadata_props):
-        if prop.key == "lmk":
-            proto.metadata_props.remove(prop)
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = "lmk", json.dumps(meta)
-
-
-def rewrite_onnx_meta(path: Path, meta: dict) -> None:
-    """Replace the metadata of an existing ONNX file (the graph is untouched), atomically."""
-    from lmk.meta import atomic_write_bytes
-
-    proto = onnx.load(str(path))
-    set_onnx_meta(proto, meta)
-    atomic_write_bytes(Path(path), proto.SerializeToString())
 
 
 def get_onnx_meta(path: Path) -> dict:

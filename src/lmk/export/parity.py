@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lmk.artifact import InputSpec
 from lmk.data.records import FaceRecord
 from lmk.evaluation import score_runner
 from lmk.metrics import Scores
@@ -28,13 +29,13 @@ class Parity:
         return out
 
 
-def crops(records: list[FaceRecord], spec: dict, n: int) -> np.ndarray:
+def crops(records: list[FaceRecord], spec: InputSpec, n: int) -> np.ndarray:
     """The first n real face crops, exactly as the model sees them."""
     return np.stack([x for x, _ in iter_inputs(records[:n], spec)])
 
 
 def measure(
-    runner: Runner, records: list[FaceRecord], spec: dict, reference_out: np.ndarray, inputs: np.ndarray
+    runner: Runner, records: list[FaceRecord], spec: InputSpec, reference_out: np.ndarray, inputs: np.ndarray
 ) -> Parity:
     """Max abs diff on `inputs` against `reference_out`, and NME/FR/AUC over `records`."""
     diff = float(np.abs(np.asarray(runner(inputs)) - reference_out).max())

@@ -6,33 +6,51 @@ WFLW-layout root (train split) or a folder of images that are already face crops
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from lmk.data.crop import CropWindow, read_rgb
+from lmk.artifact import InputSpec
+from lmk.data.crop import CropWindow, crop_image, read_rgb
 from lmk.data.readers import DataError, read_300w, read_wflw
 from lmk.data.records import FaceRecord
-from lmk.predict import iter_crops, iter_inputs, make_input
+from lmk.predict import make_input, record_window
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+SOURCES = ("wflw_train", "wflw_test", "300w")
 
 
-def calibration_records(source: str, data: Path, n: int, seed: int = 0) -> list[FaceRecord] | list[Path]:
-    """Up to n records (or crop image paths), a seeded sample, in a stable order."""
+@dataclass(frozen=True)
+class CalibFace:
+    """One calibration face: an annotated face (its crop comes from the model's crop rule), or an
+    image that is itself a face crop (`record` None: the whole image is the window)."""
+
+    image_path: Path
+    record: FaceRecord | None = None
+
+    def window(self, image: np.ndarray, spec: InputSpec) -> CropWindow:
+        if self.record is not None:
+            return record_window(self.record, spec)
+        h, w = image.shape[:2]
+        return CropWindow((w - 1) / 2, (h - 1) / 2, max(w, h))
+
+
+def calibration_faces(source: str, data: Path, n: int, seed: int = 0) -> list[CalibFace]:
+    """Up to n faces, a seeded sample, in a stable order; DataError for an unknown or empty source."""
     data = Path(data)
     if source in ("wflw_train", "wflw_test"):
-        pool: list = read_wflw(data, source.split("_")[1])
+        pool = [CalibFace(r.image_path, r) for r in read_wflw(data, source.split("_")[1])]
     elif source == "300w":
-        pool = read_300w(data)
+        pool = [CalibFace(r.image_path, r) for r in read_300w(data)]
     else:
         folder = Path(source)
         if not folder.is_dir():
-            raise DataError(f"{folder}: calibration source is neither wflw_train, wflw_test, 300w nor a folder")
+            raise DataError(f"{folder}: calibration source is neither {', '.join(SOURCES)} nor a folder")
         if (folder / "WFLW_annotations").is_dir():
-            pool = read_wflw(folder, "train")
+            pool = [CalibFace(r.image_path, r) for r in read_wflw(folder, "train")]
         else:
-            pool = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            pool = [CalibFace(p) for p in sorted(folder.rglob("*")) if p.suffix.lower() in IMAGE_SUFFIXES]
     if not pool:
         raise DataError(f"{source}: no calibration images found")
     rng = np.random.default_rng(seed)
@@ -40,18 +58,23 @@ def calibration_records(source: str, data: Path, n: int, seed: int = 0) -> list[
     return [pool[i] for i in pick]
 
 
-def calibration_inputs(items: list, spec: dict) -> np.ndarray:
-    """(N, 3, H, W) float32 model inputs, exactly as at inference."""
-    if items and isinstance(items[0], FaceRecord):
-        return np.stack([x for x, _ in iter_inputs(items, spec)])
-    out = []
-    for path in items:  # already-cropped faces: the whole image is the window
-        img = read_rgb(path)
-        h, w = img.shape[:2]
-        out.append(make_input(img, CropWindow((w - 1) / 2, (h - 1) / 2, max(w, h)), spec))
-    return np.stack(out)
-
-
-def calibration_crops_uint8(items: list[FaceRecord], spec: dict) -> list[np.ndarray]:
+def calibration_crops_uint8(faces: list[CalibFace], spec: InputSpec) -> list[np.ndarray]:
     """RGB uint8 crops at the input size (for tools that read image files, like MNN's)."""
-    return [crop for crop, _ in iter_crops(items, spec)]
+    out, cache = [], {}
+    for face in faces:
+        if face.image_path not in cache:  # consecutive faces often share an image
+            cache = {face.image_path: read_rgb(face.image_path)}
+        image = cache[face.image_path]
+        out.append(crop_image(image, face.window(image, spec), spec.size))
+    return out
+
+
+def calibration_inputs(faces: list[CalibFace], spec: InputSpec) -> np.ndarray:
+    """(N, 3, H, W) float32 model inputs, exactly as at inference."""
+    out, cache = [], {}
+    for face in faces:
+        if face.image_path not in cache:
+            cache = {face.image_path: read_rgb(face.image_path)}
+        image = cache[face.image_path]
+        out.append(make_input(image, face.window(image, spec), spec))
+    return np.stack(out)

@@ -19,7 +19,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from lmk.meta import atomic_write_bytes
+from lmk.files import atomic_write_bytes
 
 MULTIPLE = 8
 

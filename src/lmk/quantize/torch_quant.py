@@ -7,14 +7,12 @@ numbers measure; `torch.compile` lowers it to x86 int8 kernels for speed.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from lmk.meta import publish
+from lmk.files import atomic_path
 from lmk.quiet import library_output_dropped
 from lmk.runtime.torch_runner import PT2_META_KEY as META_KEY  # the reader owns the format
 
@@ -67,11 +65,6 @@ def save_pt2(module: torch.nn.Module, path: Path, input_size: int, meta: dict) -
         for key in ("stack_trace", "from_node", "nn_module_stack", "source_fn_stack"):
             node.meta.pop(key, None)
     program._example_inputs = None
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.export.save(program, tmp, extra_files={META_KEY: json.dumps(meta)})
-        publish(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_path(path) as tmp:
+        torch.export.save(program, str(tmp), extra_files={META_KEY: json.dumps(meta)})
     return path

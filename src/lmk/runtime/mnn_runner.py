@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lmk.meta import MetadataError, read_sidecar, validate_meta
+from lmk.artifact import MetadataError, read_sidecar, validate_meta
 from lmk.runtime import check_batch
 
 

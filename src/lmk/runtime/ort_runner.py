@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lmk.meta import MetadataError, validate_meta
+from lmk.artifact import MetadataError, validate_meta
 from lmk.runtime import check_batch
 
 

@@ -16,12 +16,12 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
+from lmk.artifact import InputSpec, build_meta
 from lmk.checkpoint import float_state, read_checkpoint, save_checkpoint
 from lmk.data.augment import AugmentConfig
-from lmk.data.dataset import InputSpec, LandmarkDataset
+from lmk.data.dataset import LandmarkDataset
 from lmk.data.readers import read_300w, read_wflw
 from lmk.data.split import repeat_hard, split_by_image
-from lmk.meta import build_meta
 from lmk.metrics import nme_per_face, score
 from lmk.models import ModelSpec, build_model
 from lmk.training.config import TrainConfig, check_resume_config
@@ -205,7 +205,7 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
         if cfg.teacher_fill:
             fill = teacher_fill(teacher, teacher_spec, train_recs, log)
         if cfg.distill_weight > 0:
-            teacher_size = teacher_spec["size"]
+            teacher_size = teacher_spec.size
         else:
             teacher = None  # the fill labels were all it was needed for
     train_ds = LandmarkDataset(train_recs, ispec, AugmentConfig(), seed=cfg.seed, teacher_size=teacher_size, fill=fill)
@@ -251,7 +251,7 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
     writer = _tensorboard(out) if is_main() else None
 
     def snapshot(path: Path, epoch: int, metrics: dict, extra: dict | None = None, weights=None):
-        meta = build_meta(ispec.__dict__, metrics=metrics, model=spec.as_dict())
+        meta = build_meta(ispec, metrics=metrics, model=spec.as_dict())
         save_checkpoint(path, model if weights is None else weights, spec, cfg.as_dict(), meta, extra=extra)
 
     if cfg.init and not resume and val_ds is not None and is_main():
@@ -313,24 +313,23 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
     return final
 
 
-def load_teacher(cfg: TrainConfig, ispec: InputSpec) -> tuple[torch.nn.Module, dict]:
+def load_teacher(cfg: TrainConfig, ispec: InputSpec) -> tuple[torch.nn.Module, InputSpec]:
     """The teacher in eval mode and its input spec. Its crop must frame the face as the student's
     does (same box and margin): its points on the student's crops are only meaningful then."""
     from lmk.checkpoint import load_model
-    from lmk.meta import input_spec_from_meta
 
     teacher, blob = load_model(Path(cfg.teacher))
-    tspec = input_spec_from_meta(blob["meta"])
-    mine = ispec.__dict__
+    tspec = InputSpec.from_meta(blob["meta"])
     for key in ("box", "enlarge", "scale", "mean", "std"):
-        if tuple(np.ravel(tspec[key])) != tuple(np.ravel(mine[key])):
-            raise ValueError(f"{cfg.teacher}: teacher crops with {key}={tspec[key]!r}, this model with {mine[key]!r}")
+        theirs, mine = getattr(tspec, key), getattr(ispec, key)
+        if tuple(np.ravel(theirs)) != tuple(np.ravel(mine)):
+            raise ValueError(f"{cfg.teacher}: teacher crops with {key}={theirs!r}, this model with {mine!r}")
     for p in teacher.parameters():
         p.requires_grad = False
     return teacher.eval(), tspec
 
 
-def teacher_fill(teacher: torch.nn.Module, tspec: dict, records: list, log=print) -> list:
+def teacher_fill(teacher: torch.nn.Module, tspec: InputSpec, records: list, log=print) -> list:
     """Per record: the teacher's 98 points in image pixels for faces that lack some of the 98
     (300-W), None for fully annotated ones. Predicted once, on un-augmented crops; augmentation then
     moves them with the image like any label."""
@@ -351,7 +350,7 @@ def _score_test(cfg: TrainConfig, ispec: InputSpec, model: torch.nn.Module, test
     from lmk.evaluation import score_runner
     from lmk.runtime.torch_runner import torch_runner
 
-    s = score_runner(test, torch_runner(model.float().eval()), ispec.__dict__, batch_size=16)
+    s = score_runner(test, torch_runner(model.float().eval()), ispec, batch_size=16)
     return s.as_metrics(f"{Path(cfg.data).name}/test")
 
 
