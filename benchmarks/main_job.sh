@@ -37,6 +37,10 @@ lines = [
     "",
     *[f"- `{k.strip()}`: {v}" for k, v in steps.items()],
     "",
+    "The pipeline's stages (its own log lines):",
+    "",
+    *[f"- `{ln.strip()}`" for ln in log.splitlines() if ln.startswith("== ")],
+    "",
 ]
 open(sys.argv[4], "w").write("\n".join(lines))
 print("\n".join(lines))
