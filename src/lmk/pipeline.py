@@ -5,8 +5,10 @@ bytes / NME / FR / AUC / ΔNME built from the sidecars (each holds what that ver
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lmk.artifact import Layout, artifact_name, read_sidecar
@@ -37,10 +39,18 @@ def run_pipeline(
     log("== export: ONNX + MNN fp32 / fp16 / w8")
     export_checkpoint(checkpoint, "mnn", out, data, "test", ("fp32", "fp16", "w8"), layout.name, points=points, log=log)
     job = job_from_onnx(layout.onnx, "wflw_train", data, num_calib=num_calib, arm=arm, arm_faces=arm_faces, log=log)
-    backends = (OrtBackend(keep_float, analyze=analyze or keep_float > 0), TorchBackend(checkpoint), MnnBackend())
-    for backend in backends:
-        log(f"== int8: {backend.runtime} (at {time.perf_counter() - t0:.0f} s)")
-        quantize(job, backend)
+    # MNN int8 (mostly MNN's tools and the emulated ARM CPUs, in child processes) runs beside the
+    # ORT and torch backends, which leave a core idle much of the time; its log is held and shown after
+    held: list[str] = []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        log(f"== int8: mnn, in the background (at {time.perf_counter() - t0:.0f} s; its log follows)")
+        mnn = pool.submit(quantize, dataclasses.replace(job, log=held.append, progress=False), MnnBackend())
+        for backend in (OrtBackend(keep_float, analyze=analyze or keep_float > 0), TorchBackend(checkpoint)):
+            log(f"== int8: {backend.runtime} (at {time.perf_counter() - t0:.0f} s)")
+            quantize(job, backend)
+        mnn.result()
+    for line in held:
+        log(line)
     log(f"== done in {time.perf_counter() - t0:.0f} s")
     return summarize(checkpoint, layout)
 

@@ -62,6 +62,7 @@ class Job:
     arm_faces: int = 32
     max_nme_ratio: float = MAX_INT8_NME_RATIO
     log: Callable = print
+    progress: bool = True  # progress bars while scoring
     spec: InputSpec = field(init=False)
 
     def __post_init__(self):
@@ -350,7 +351,7 @@ def quantize(job: Job, backend: Backend) -> tuple[Path, dict]:
     meta = derive_meta(job.base, "int8", backend.runtime)
     with atomic_path(final) as tmp:
         how = backend.write(job, tmp, meta)
-        scores = score_runner(job.test, backend.runner(tmp, meta), job.spec)
+        scores = score_runner(job.test, backend.runner(tmp, meta), job.spec, progress=job.progress)
         metrics = {**scores.as_metrics(job.reference["dataset"], job.reference["nme"]), **job.calib_info, **how}
         check_not_broken(final, scores.nme, job)
         if backend.runtime == "mnn":
