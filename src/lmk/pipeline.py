@@ -42,15 +42,17 @@ def run_pipeline(
     # MNN int8 (mostly MNN's tools and the emulated ARM CPUs, in child processes) runs beside the
     # ORT and torch backends, which leave a core idle much of the time; its log is held and shown after
     held: list[str] = []
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        log(f"== int8: mnn, in the background (at {time.perf_counter() - t0:.0f} s; its log follows)")
-        mnn = pool.submit(quantize, dataclasses.replace(job, log=held.append, progress=False), MnnBackend())
-        for backend in (OrtBackend(keep_float, analyze=analyze or keep_float > 0), TorchBackend(checkpoint)):
-            log(f"== int8: {backend.runtime} (at {time.perf_counter() - t0:.0f} s)")
-            quantize(job, backend)
-        mnn.result()
-    for line in held:
-        log(line)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            log(f"== int8: mnn, in the background (at {time.perf_counter() - t0:.0f} s; its log follows)")
+            mnn = pool.submit(quantize, dataclasses.replace(job, log=held.append, progress=False), MnnBackend())
+            for backend in (OrtBackend(keep_float, analyze=analyze or keep_float > 0), TorchBackend(checkpoint)):
+                log(f"== int8: {backend.runtime} (at {time.perf_counter() - t0:.0f} s)")
+                quantize(job, backend)
+            mnn.result()
+    finally:  # also when a backend failed: what the MNN step said is part of the story
+        for line in held:
+            log(line)
     log(f"== done in {time.perf_counter() - t0:.0f} s")
     return summarize(checkpoint, layout)
 

@@ -201,13 +201,15 @@ def check_request(model: Path | None, setup: bool) -> None:
     open_interpreter(model)
 
 
-def write_reports(model: Path, report: dict) -> tuple[Path, Path]:
-    """FILE.arm.json and FILE.arm.md beside the checked file; the sidecar records the verdict."""
+def write_reports(model: Path, report: dict, record: bool = True) -> tuple[Path, Path]:
+    """FILE.arm.json and FILE.arm.md beside the checked file; with `record`, its sidecar records the
+    verdict (off for a file whose sidecar is yet to be written)."""
     from lmk.artifact import arm_reports
     from lmk.files import atomic_write_text
 
     report_json, report_md = arm_reports(model)
     write_json(report_json, report)
     atomic_write_text(report_md, markdown(report))
-    record_in_sidecar(model, report)
+    if record:
+        record_in_sidecar(model, report)
     return report_json, report_md

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from lmk.artifact import InputSpec
-from lmk.data.crop import CropWindow, crop_image, read_rgb
+from lmk.data.crop import CropWindow, crop_image, normalize_input, read_rgb
 from lmk.data.readers import DataError, read_300w, read_wflw
 from lmk.data.records import FaceRecord
-from lmk.predict import make_input, record_window
+from lmk.predict import record_window
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 SOURCES = ("wflw_train", "wflw_test", "300w")
@@ -70,11 +70,5 @@ def calibration_crops_uint8(faces: list[CalibFace], spec: InputSpec) -> list[np.
 
 
 def calibration_inputs(faces: list[CalibFace], spec: InputSpec) -> np.ndarray:
-    """(N, 3, H, W) float32 model inputs, exactly as at inference."""
-    out, cache = [], {}
-    for face in faces:
-        if face.image_path not in cache:
-            cache = {face.image_path: read_rgb(face.image_path)}
-        image = cache[face.image_path]
-        out.append(make_input(image, face.window(image, spec), spec))
-    return np.stack(out)
+    """(N, 3, H, W) float32 model inputs, exactly as at inference (make_input = crop + normalize)."""
+    return np.stack([normalize_input(c, spec.scale, spec.mean, spec.std) for c in calibration_crops_uint8(faces, spec)])

@@ -18,7 +18,6 @@ from lmk.artifact import (
     InputSpec,
     Layout,
     MetadataError,
-    arm_reports,
     artifact_name,
     derive_meta,
     embed_meta,
@@ -320,7 +319,7 @@ def check_not_broken(path: Path, nme: float, job: Job) -> None:
 def arm_check(path: Path, final: Path, meta: dict, job: Job) -> dict:
     """The ARM check of an int8 .mnn (run on `path`, reported as `final`) for its sidecar. A skip
     is recorded with its reason; job.arm: "auto" (when set up), "setup" (set it up if needed), "off"."""
-    from lmk.arm.check import check_arm, markdown, sidecar_summary
+    from lmk.arm.check import check_arm, sidecar_summary, write_reports
     from lmk.arm.emulator import EmulatorError, ensure_env, find_env
 
     if job.arm == "off":
@@ -336,9 +335,7 @@ def arm_check(path: Path, final: Path, meta: dict, job: Job) -> dict:
         job.log(f"ARM check: skipped: {reason}")
         return {"skipped": reason}
     report = check_arm(path, job.data, env, split=job.split, faces=job.arm_faces, meta=meta, log=job.log, name=final)
-    report_json, report_md = arm_reports(final)
-    write_json(report_json, report)
-    atomic_write_text(report_md, markdown(report))
+    _, report_md = write_reports(final, report, record=False)  # the sidecar is written with the file
     if not report["ok"]:
         job.log(f"warning: {final}: differs on ARM beyond the thresholds (see {report_md.name})")
     return sidecar_summary(report)
