@@ -101,3 +101,19 @@ def copy_export(src: Path, dst: Path) -> Path:
         if p.is_file():
             shutil.copy2(p, dst / p.name)
     return dst / "model.onnx"
+
+
+def write_300w_folder(root: Path, records) -> Path:
+    """A 300-W-layout folder (IMAGE.jpg + IMAGE.pts, 1-based 68 points) made from WFLW records
+    mapped to 68 (PROTOCOL.md): real faces in the layout `read_300w` reads, one face per image."""
+    import shutil
+
+    from lmk.schemes import MAP_98_TO_68
+
+    root.mkdir(parents=True, exist_ok=True)
+    for i, rec in enumerate(records):
+        stem = root / f"face{i:03d}"
+        shutil.copy(rec.image_path, stem.with_suffix(".jpg"))
+        rows = "\n".join(f"{x + 1:.3f} {y + 1:.3f}" for x, y in rec.points[MAP_98_TO_68])
+        stem.with_suffix(".pts").write_text(f"version: 1\nn_points: 68\n{{\n{rows}\n}}\n")
+    return root

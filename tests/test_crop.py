@@ -81,7 +81,7 @@ def test_fill_labels_the_missing_points_only(sample_root):
     """300-W faces lack 30 of the 98 points: `fill` supplies those, the annotated ones stay."""
     from lmk.artifact import InputSpec
     from lmk.data.crop import face_window
-    from lmk.data.dataset import LandmarkDataset, to_98
+    from lmk.data.dataset import LandmarkDataset, to_layout
     from lmk.data.readers import read_wflw
     from lmk.schemes import MAP_98_TO_68
 
@@ -94,7 +94,7 @@ def test_fill_labels_the_missing_points_only(sample_root):
     _, t_plain, m_plain = plain[0]
     _, t_fill, m_fill = filled[0]
     assert m_plain.sum() == 68 and m_fill.sum() == 98
-    have = to_98(rec68.points, "300w68")[1] > 0
+    have = to_layout(rec68.points, "300w68")[1] > 0
     np.testing.assert_allclose(t_fill[have], t_plain[have])
     win = face_window(rec68.box, rec68.points, "300w68", "wflw_rect", 1.2)
     np.testing.assert_allclose(t_fill[~have], image_to_normalized(teacher, win)[~have], atol=1e-5)

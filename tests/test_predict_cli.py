@@ -28,14 +28,15 @@ def test_predict_with_a_box_matches_eval_and_the_annotation(face, tmp_path):
     close to the annotation, and an overlay of the photo's size."""
     from lmk.artifact import InputSpec
     from lmk.predict import predict_records
-    from lmk.weights import default_checkpoint
+    from lmk.weights import default_deployable
 
     box = ",".join(str(v) for v in face.box)
     res, out = run_predict([face.image_path, "--box", box, "--draw", tmp_path])
     assert res.exit_code == 0, res.output
     points = np.array(out["faces"][0]["landmarks"])
     assert points.shape == (98, 2) and out["scheme"] == "wflw98"
-    runner, meta = load_runner(default_checkpoint())
+    assert out["model"] == str(default_deployable()) and 0.8 < out["faces"][0]["confidence"] <= 1
+    runner, meta = load_runner(default_deployable())
     expected = predict_records([face], runner, InputSpec.from_meta(meta), progress=False)[0]
     np.testing.assert_allclose(points, expected, atol=0.006)  # JSON keeps 0.01 px
     assert nme_per_face(points[None], face.points[None], "wflw98")[0] < 0.08
@@ -44,7 +45,7 @@ def test_predict_with_a_box_matches_eval_and_the_annotation(face, tmp_path):
 
 
 def test_a_face_crop_needs_no_box(face, tiny_checkpoint, tmp_path):
-    """Without --box the whole image is the face box: cutting the box out of the photo gives the
+    """With --whole-image the whole image is the face box: cutting the box out of the photo gives the
     same points (shifted) as the photo with that box, when nothing else is in the window."""
     image = cv2.imread(str(face.image_path))
     x0, y0, x1, y1 = (int(v) for v in face.box)
@@ -55,22 +56,33 @@ def test_a_face_crop_needs_no_box(face, tiny_checkpoint, tmp_path):
     edges = f"{x0 - 0.5},{y0 - 0.5},{x1 - 0.5},{y1 - 0.5}"  # the crop's outer pixel edges in the photo
     res, whole = run_predict([tmp_path / "masked.png", "--box", edges, "--checkpoint", tiny_checkpoint])
     assert res.exit_code == 0, res.output
-    res, crop = run_predict([tmp_path / "crop.png", "--checkpoint", tiny_checkpoint])
+    res, crop = run_predict([tmp_path / "crop.png", "--whole-image", "--checkpoint", tiny_checkpoint])
     assert res.exit_code == 0, res.output
     assert crop["faces"][0]["box"] == [-0.5, -0.5, x1 - x0 - 0.5, y1 - y0 - 0.5]
     shifted = np.array(crop["faces"][0]["landmarks"]) + [x0, y0]
     np.testing.assert_allclose(shifted, whole["faces"][0]["landmarks"], atol=0.02)
 
 
-def test_predict_writes_json_for_several_images(sample_root, tiny_checkpoint, tmp_path):
+def test_predict_finds_the_faces_of_several_photos(sample_root, tiny_checkpoint, tmp_path):
+    """No --box: the detector's faces, each with its detector score and the model's confidence."""
     images = sorted((sample_root / "WFLW_images").rglob("*.jpg"))[:2]
     res = CliRunner().invoke(
         app, ["predict", *map(str, images), "--checkpoint", str(tiny_checkpoint), "--json", str(tmp_path / "p.json")]
     )
     assert res.exit_code == 0, res.output
     out = json.loads((tmp_path / "p.json").read_text())
-    assert [f["image"] for f in out["faces"]] == [str(p) for p in images]
-    assert all(len(f["landmarks"]) == 98 for f in out["faces"])
+    assert {f["image"] for f in out["faces"]} == {str(p) for p in images}
+    assert all(len(f["landmarks"]) == 98 and 0 < f["detector_score"] <= 1 for f in out["faces"])
+    assert all(f["confidence"] is None for f in out["faces"])  # the tiny GAP-head model has no scores
+
+
+def test_no_face_found_is_a_message_not_points(tmp_path):
+    blank = tmp_path / "wall.png"
+    cv2.imwrite(str(blank), np.full((240, 320, 3), 128, np.uint8))
+    res = CliRunner().invoke(app, ["predict", str(blank)])
+    assert res.exit_code == 0, res.output
+    assert f"{blank}: no face found" in res.stderr
+    assert json.loads(res.stdout)["faces"] == []
 
 
 def test_several_boxes_in_one_photo(sample_root, tiny_checkpoint, tmp_path):

@@ -278,11 +278,61 @@ def test_teacher_fill_and_distillation_run(sample_root, tiny_checkpoint, tmp_pat
     as68 = [dataclasses.replace(r, points=r.points[MAP_98_TO_68], scheme="300w68") for r in recs[:2]]
     fill = teacher_fill(teacher, tspec, [*as68, recs[2]], log=lambda *_: None)
     assert fill[2] is None  # fully annotated: nothing to fill
-    expect = predict_records(
-        as68, torch_runner(teacher), InputSpec.from_meta(read_checkpoint(tiny_checkpoint)["meta"])
-    )
+    expect = predict_records(as68, torch_runner(teacher), InputSpec.from_meta(read_checkpoint(tiny_checkpoint)["meta"]))
     np.testing.assert_allclose(np.stack(fill[:2]), expect, atol=1e-4)
     blob = read_checkpoint(fit(cfg, log=lambda *_: None))
     assert blob["config"]["teacher"] == str(tiny_checkpoint) and blob["config"]["distill_weight"] == 1.0
     with pytest.raises(ValueError, match="enlarge"):
         fit(dataclasses.replace(cfg, enlarge=1.3), log=lambda *_: None)
+
+
+def test_feature_distillation_pulls_the_student_features_towards_the_teacher(sample_root, tiny_checkpoint, tmp_path):
+    """--feature-weight: the feature loss is 0 for matching maps (at any grid), and a run with it
+    trains and saves a model without the adapter (the deployable graph is unchanged)."""
+    from lmk.training.losses import feature_loss
+
+    t = torch.randn(2, 8, 6, 6)
+    same = torch.nn.functional.adaptive_avg_pool2d(t, (3, 3)) * 5.0  # cosine ignores the scale
+    assert feature_loss(same, t).item() < 1e-6 and feature_loss(-same, t).item() > 1.9
+    cfg = tiny_config(tmp_path, teacher=str(tiny_checkpoint), feature_weight=1.0, epochs=2, lr=3e-3, warmup_epochs=0)
+    blob = read_checkpoint(fit(cfg, log=lambda *_: None))
+    assert not any(k.startswith("adapter") for k in blob["state_dict"])
+    assert "adapter" in torch.load(tmp_path / "last.pt", weights_only=True)
+    with pytest.raises(ValueError, match="give --teacher"):
+        fit(dataclasses.replace(cfg, teacher=""), log=lambda *_: None)
+
+
+def test_native_68_point_model_starts_as_the_mapped_98_point_model(sample_root, tiny_checkpoint, tmp_path):
+    """--dataset 300w trains 300-W's 68 points; --init from a 98-point checkpoint keeps the head's
+    outputs of the mapped points, so the new model starts exactly at the mapped one."""
+    from conftest import write_300w_folder
+
+    from lmk.artifact import Layout
+    from lmk.data.readers import read_wflw
+    from lmk.export.exporter import export_checkpoint
+    from lmk.models import ModelSpec, build_model
+    from lmk.models.points import with_points
+    from lmk.schemes import MAP_98_TO_68
+    from lmk.training.engine import init_from_checkpoint
+
+    folder = write_300w_folder(tmp_path / "300w", read_wflw(sample_root, "test"))
+    cfg = tiny_config(tmp_path / "68", data=str(folder), dataset="300w", init=str(tiny_checkpoint), epochs=1)
+    cfg = dataclasses.replace(cfg, lr=0.0, val_fraction=0.3)
+    blob = read_checkpoint(fit(cfg, log=lambda *_: None))
+    assert blob["model"]["num_points"] == 68 and blob["meta"]["scheme"] == "300w68"
+    assert blob["meta"]["output"]["shape"] == [1, 68, 2]
+    model98, _ = load_model(tiny_checkpoint)
+    model68, _ = load_model(tmp_path / "68" / "model.pt")
+    assert model68(torch.rand(1, 3, 64, 64)).shape == (1, 68, 2)
+    fresh = build_model(ModelSpec(**blob["model"]))
+    init_from_checkpoint(fresh, ModelSpec(**blob["model"]), str(tiny_checkpoint))
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(fresh.eval()(x), model98(x)[:, MAP_98_TO_68], atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="cannot output 98 points"):
+        with_points(model68, 98)
+    # a native model's files carry its own points, with no _68pt suffix
+    report = export_checkpoint(tmp_path / "68" / "model.pt", "onnx", tmp_path / "x", sample_root, log=lambda *_: None)
+    assert report.files and Layout(tmp_path / "x", "model").onnx.is_file()
+    with pytest.raises(ValueError, match="extra-300w"):
+        fit(dataclasses.replace(cfg, extra_300w=str(folder)), log=lambda *_: None)

@@ -107,6 +107,19 @@ def derive_meta(base: dict, precision: str, runtime: str, checkpoint_sha256: str
     return meta
 
 
+def with_scores_meta(meta: dict) -> dict:
+    """The metadata of a file that also outputs `scores` (a copy): per point, 1 - the normalised
+    entropy of its heatmap, in [0, 1]; a face's confidence is their mean."""
+    meta = copy.deepcopy(meta)
+    meta["scores"] = {
+        "name": "scores",
+        "shape": [1, int(meta["num_points"])],
+        "units": "confidence_0_1",
+        "face_confidence": "mean over the points",
+    }
+    return meta
+
+
 def validate_meta(meta: dict, where: str) -> dict:
     """Raise MetadataError naming `where` when a required field is missing or wrong."""
     if not isinstance(meta, dict):
@@ -165,9 +178,10 @@ MNN_STORAGE = {"fp32": "mnn", "fp16": "mnn_fp16", "w8": "mnn_w8"}
 INT8 = {"ort": "ort_int8", "torch": "torch_int8", "mnn": "mnn_int8"}
 
 
-def artifact_name(checkpoint: Path, points: int = 98) -> str:
-    """The files' stem: the checkpoint's, with `_68pt` for 68-point files."""
-    return Path(checkpoint).stem + ("" if points == 98 else f"_{points}pt")
+def artifact_name(checkpoint: Path, points: int = 0) -> str:
+    """The files' stem: the checkpoint's, with `_68pt` when 68 points are asked for (`points` 0:
+    the model's own, no suffix)."""
+    return Path(checkpoint).stem + ("" if points in (0, 98) else f"_{points}pt")
 
 
 @dataclass(frozen=True)

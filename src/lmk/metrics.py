@@ -98,3 +98,17 @@ def score_subsets(nme_i: np.ndarray, attributes: list[dict[str, int]]) -> dict[s
         if mask.any():
             out[name] = score(nme_i[mask])
     return out
+
+
+def auroc(positive: np.ndarray, score: np.ndarray) -> float:
+    """Area under the ROC curve of `score` for telling positives from negatives (the Mann-Whitney
+    U statistic, ties counted half): 1 when every positive scores above every negative, 0.5 for a
+    score that knows nothing."""
+    from scipy.stats import rankdata
+
+    positive = np.asarray(positive, dtype=bool)
+    n1, n0 = int(positive.sum()), int((~positive).sum())
+    if n1 == 0 or n0 == 0:
+        raise ValueError("AUROC needs both positives and negatives")
+    ranks = rankdata(np.asarray(score, dtype=np.float64))
+    return float((ranks[positive].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))

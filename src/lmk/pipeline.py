@@ -25,7 +25,7 @@ def run_pipeline(
     keep_float: int = 0,
     arm: str = "auto",
     log=print,
-    points: int = 98,
+    points: int = 0,
     analyze: bool = False,
     arm_faces: int = 8,
 ) -> dict:

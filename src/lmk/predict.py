@@ -45,15 +45,31 @@ def whole_image_box(image: np.ndarray) -> tuple[float, float, float, float]:
     return (-0.5, -0.5, w - 0.5, h - 0.5)
 
 
-def predict_image(image_rgb: np.ndarray, box, runner: Runner, spec: InputSpec) -> np.ndarray:
-    """(N, 2) points in image pixels for the face in `box` (x0, y0, x1, y1; the model's crop box
-    convention, `wflw_rect`: a face detector's box)."""
+def box_window(box, spec: InputSpec):
     x0, y0, x1, y1 = (float(v) for v in box)
     if not (x1 > x0 and y1 > y0):
         raise ValueError(f"face box {tuple(box)}: needs x1 > x0 and y1 > y0")
-    win = window_from_box((x0, y0, x1, y1), spec.enlarge)
+    return window_from_box((x0, y0, x1, y1), spec.enlarge)
+
+
+def predict_image(image_rgb: np.ndarray, box, runner: Runner, spec: InputSpec) -> np.ndarray:
+    """(N, 2) points in image pixels for the face in `box` (x0, y0, x1, y1; the model's crop box
+    convention, `wflw_rect`: a face detector's box)."""
+    win = box_window(box, spec)
     out = np.asarray(runner(make_input(image_rgb, win, spec)[None]), dtype=np.float64)
     return normalized_to_image(out[0], win)
+
+
+def predict_face(image_rgb: np.ndarray, box, scored_runner, spec: InputSpec) -> tuple[np.ndarray, float | None]:
+    """(points (N, 2) in image pixels, face confidence or None) for the face in `box`, with a
+    runner from `load_runner(..., with_scores=True)`: crop, normalise, run, map back."""
+    from lmk.runtime import face_confidence
+
+    win = box_window(box, spec)
+    points, scores = scored_runner(make_input(image_rgb, win, spec)[None])
+    return normalized_to_image(np.asarray(points[0], dtype=np.float64), win), face_confidence(
+        None if scores is None else scores[0]
+    )
 
 
 def run_with_flip(runner: Runner, x: np.ndarray, flip_test: bool) -> np.ndarray:
@@ -117,14 +133,22 @@ def predict_records(
 UNITS = "image pixels (x right, y down; pixel centres at integers)"
 
 
+# a face whose confidence is below this is reported as doubtful (chosen on validation faces with
+# perturbed boxes, benchmarks/results/confidence_val.md: just under every zoo model's best cut)
+LOW_CONFIDENCE = 0.8
+
+
 @dataclass
 class ImageFaces:
-    """The faces found in one image: their boxes and points in image pixels."""
+    """The faces found in one image: their boxes, points in image pixels, confidences (None for a
+    file without scores) and, for detected faces, the detector's scores."""
 
     image_path: Path
     image: np.ndarray  # RGB uint8
     boxes: list[tuple[float, float, float, float]]
     points: list[np.ndarray]  # (N, 2) per box
+    confidences: list[float | None]
+    detector_scores: list[float | None]
 
 
 def parse_box(text: str) -> tuple[float, float, float, float]:
@@ -139,31 +163,61 @@ def parse_box(text: str) -> tuple[float, float, float, float]:
 
 
 def predict_images(
-    images: list[Path], boxes: list[tuple[float, float, float, float]], runner: Runner, spec: InputSpec, warn=None
+    images: list[Path],
+    boxes: list[tuple[float, float, float, float]],
+    scored_runner,
+    spec: InputSpec,
+    detect=None,
+    warn=None,
 ) -> list[ImageFaces]:
-    """Points for each box of one image (or the whole image of each, when no box is given: a face
-    crop). A box partly outside its image is a warning (`warn`), one wholly outside an error."""
+    """Points for each face of each image: the boxes given (one image), else the faces `detect`
+    (image -> list of Detection) finds, else (detect None) the whole image as one face crop. A box
+    partly outside its image is a warning (`warn`), one wholly outside an error; an image in which
+    the detector finds no face is a warning and no points; a face whose confidence is below
+    LOW_CONFIDENCE, a warning."""
     from lmk.checks import box_in_image
 
     if boxes and len(images) > 1:
         raise ValueError(f"--box gives faces in one image; give one image with it ({len(images)} given)")
+    say = warn or (lambda _msg: None)
     found = []
     for path in images:
         image = read_rgb(path)
         for b in boxes:
             note = box_in_image(b, image.shape[1], image.shape[0], str(path))
-            if note and warn:
-                warn(note)
-        use = list(boxes) or [whole_image_box(image)]
-        found.append(ImageFaces(Path(path), image, use, [predict_image(image, b, runner, spec) for b in use]))
+            if note:
+                say(note)
+        det_scores: list[float | None]
+        if boxes:
+            use, det_scores = list(boxes), [None] * len(boxes)
+        elif detect is not None:
+            dets = detect(image)
+            use, det_scores = [tuple(d.box) for d in dets], [float(d.score) for d in dets]
+            if not dets:
+                say(f"{path}: no face found")
+        else:
+            use, det_scores = [whole_image_box(image)], [None]
+        faces = [predict_face(image, b, scored_runner, spec) for b in use]
+        for b, (_, conf) in zip(use, faces):
+            if conf is not None and conf < LOW_CONFIDENCE:
+                box = ",".join(f"{v:.0f}" for v in b)
+                say(f"{path}: face at {box}: low confidence {conf:.2f} (below {LOW_CONFIDENCE}: points may be wrong)")
+        found.append(ImageFaces(Path(path), image, use, [p for p, _ in faces], [c for _, c in faces], det_scores))
     return found
 
 
 def predictions_json(model: Path, meta: dict, found: list[ImageFaces]) -> dict:
-    """What `lmk predict` returns: one entry per face, points rounded to 0.01 px."""
+    """What `lmk predict` returns: one entry per face, points rounded to 0.01 px; `confidence` in
+    [0, 1] (None for a file without scores), `detector_score` for a detected face."""
     faces = [
-        {"image": str(f.image_path), "box": [round(v, 2) for v in b], "landmarks": p.round(2).tolist()}
+        {
+            "image": str(f.image_path),
+            "box": [round(v, 2) for v in b],
+            "landmarks": p.round(2).tolist(),
+            "confidence": None if c is None else round(c, 4),
+            "detector_score": None if d is None else round(d, 4),
+        }
         for f in found
-        for b, p in zip(f.boxes, f.points)
+        for b, p, c, d in zip(f.boxes, f.points, f.confidences, f.detector_scores)
     ]
     return {"model": str(model), "scheme": meta.get("scheme", "wflw98"), "units": UNITS, "faces": faces}

@@ -22,6 +22,14 @@ class AugmentConfig:
     occlude: float = 0.3  # probability of one random rectangle
 
 
+AUGMENTS = {
+    "default": AugmentConfig(),
+    # the published small-model recipes' stronger draws (PFLD, PIPNet): wider pose, scale and
+    # position, more occlusion, blur and colour
+    "heavy": AugmentConfig(rotate=35.0, scale=0.2, shift=0.1, color=0.45, gray=0.2, blur=0.35, occlude=0.5),
+}
+
+
 def similarity(size: int, angle_deg: float, scale: float, tx: float, ty: float) -> np.ndarray:
     """3x3 similarity about the input centre ((W-1)/2 in pixel-centre coordinates), then a shift."""
     c = (size - 1) / 2.0

@@ -27,10 +27,15 @@ from lmk.data.records import FaceRecord
 from lmk.schemes import MAP_98_TO_68, SCHEMES
 
 
-def to_98(points: np.ndarray, scheme: str) -> tuple[np.ndarray, np.ndarray]:
-    """Points in the 98-point layout and a 0/1 mask of the ones that are annotated."""
-    if scheme == "wflw98":
-        return points, np.ones(98, dtype=np.float32)
+def to_layout(points: np.ndarray, scheme: str, layout: str = "wflw98") -> tuple[np.ndarray, np.ndarray]:
+    """Points in the model's layout and a 0/1 mask of the ones that are annotated: 300-W faces
+    have 68 of WFLW's 98; a WFLW face has all 68 of 300-W's (PROTOCOL.md's mapping)."""
+    if scheme == layout:
+        return points, np.ones(len(points), dtype=np.float32)
+    if layout == "300w68":
+        if scheme != "wflw98":
+            raise ValueError(f"cannot map {scheme} points to {layout}")
+        return points[MAP_98_TO_68], np.ones(68, dtype=np.float32)
     out = np.zeros((98, 2))
     mask = np.zeros(98, dtype=np.float32)
     out[MAP_98_TO_68] = points
@@ -46,8 +51,9 @@ def resize_pixels(size: int, new_size: int) -> np.ndarray:
 
 
 class LandmarkDataset(Dataset):
-    """Yields (input CHW float32, target (98, 2) crop_normalized, mask (98,)) tensors; with
-    `teacher_size`, also the same augmented face cropped at that size (a teacher's input).
+    """Yields (input CHW float32, target (N, 2) crop_normalized, mask (N,)) tensors, N the points of
+    `layout` (98 WFLW or 68 300-W); with `teacher_size`, also the same augmented face cropped at
+    that size (a teacher's input).
 
     `fill`: per record, 98 points in image pixels (a teacher's predictions) or None; they stand in
     for the points the record lacks (300-W faces have 68 of the 98), which then count as labelled.
@@ -63,11 +69,12 @@ class LandmarkDataset(Dataset):
         seed: int = 0,
         teacher_size: int = 0,
         fill: list[np.ndarray | None] | None = None,
+        layout: str = "wflw98",
     ):
         self.records, self.spec, self.augment = records, spec, augment
         self.seed, self.epoch = seed, 0
         self.teacher_size = teacher_size
-        self.flip = np.array(SCHEMES["wflw98"].flip)
+        self.flip = np.array(SCHEMES[layout].flip)
         size = spec.size
         base = max(size, teacher_size)
         self.cache_size = int(round(base * self.CACHE_MARGIN)) if augment else base
@@ -80,7 +87,7 @@ class LandmarkDataset(Dataset):
             self.cache_m.append(
                 np.vstack([crop_matrix(win, size), [0, 0, 1]]) @ np.linalg.inv(np.vstack([m, [0, 0, 1]]))
             )
-            pts, mask = to_98(rec.points, rec.scheme)
+            pts, mask = to_layout(rec.points, rec.scheme, layout)
             if fill is not None and fill[i] is not None:
                 pts = np.where(mask[:, None] > 0, pts, fill[i])
                 mask = np.ones_like(mask)

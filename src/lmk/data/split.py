@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lmk.data.readers import DataError, read_wflw
+from lmk.data.readers import DataError, read_300w, read_wflw
 from lmk.data.records import FaceRecord
 from lmk.schemes import attribute_flags
 
@@ -37,4 +37,5 @@ def validation_records(root: Path, config: dict, where: str) -> list[FaceRecord]
         raise DataError(
             f"{where}: trained with val_fraction {fraction:g} (all train faces); it has no validation faces"
         )
-    return split_by_image(read_wflw(root, "train"), fraction, int(config.get("seed", 0)))[1]
+    records = read_300w(root) if config.get("dataset", "wflw") == "300w" else read_wflw(root, "train")
+    return split_by_image(records, fraction, int(config.get("seed", 0)))[1]

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from lmk.artifact import InputSpec, Layout, derive_meta, stamp
+from lmk.artifact import InputSpec, Layout, derive_meta, stamp, with_scores_meta
 from lmk.checkpoint import load_model
 from lmk.data.readers import read_wflw
 from lmk.export.onnx_export import export_onnx
 from lmk.export.parity import ParityError, crops, measure
 from lmk.files import atomic_path, sha256_file, write_json
 from lmk.mnn_tools import convert_mnn
-from lmk.models.points import LAYOUTS, points_meta, with_points
+from lmk.models.landmark_model import has_scores
+from lmk.models.points import LAYOUTS, check_points, points_meta, with_points
 from lmk.runtime.mnn_runner import load_mnn_runner
 from lmk.runtime.ort_runner import load_ort_runner
 from lmk.runtime.torch_runner import torch_runner
@@ -83,23 +84,26 @@ def export_checkpoint(
     split: str = "test",
     precisions: tuple[str, ...] = ("fp32",),
     name: str | None = None,
-    points: int = 98,
+    points: int = 0,
     log=print,
 ) -> ExportReport:
     """Write NAME.onnx (always) and NAME[.fp16|.w8].mnn (when to == 'mnn') into out_dir, each
     measured under a temporary name and renamed only once it has passed. The PyTorch reference is
-    scored once (NAME.reference.json). `points` 68: the graph outputs 300-W's 68 points (mapped
-    inside it), checked against the 98-point model's output mapped in numpy."""
+    scored once (NAME.reference.json). `points` 0: the model's own points; 68 for a 98-point model:
+    the graph outputs 300-W's 68 points (mapped inside it), checked against the 98-point model's
+    output mapped in numpy."""
     check_request(to, precisions)
     model98, blob = load_model(checkpoint)
     model = with_points(model98, points)
     base_meta = points_meta(blob["meta"], points)
+    if has_scores(model):
+        base_meta = with_scores_meta(base_meta)
     sha = sha256_file(checkpoint)
     spec = InputSpec.from_meta(blob["meta"])
     records = read_wflw(data, split)
     inputs = crops(records, spec, PARITY_CROPS)
     ref_out = torch_runner(model98)(inputs)
-    if points != 98:  # the reference is the 98-point model, mapped outside any graph
+    if check_points(model98.head.num_points, points):  # the reference: the 98 points, mapped outside any graph
         ref_out = ref_out[:, LAYOUTS[points][1]]
     ctx = Parity(records, spec, inputs, ref_out, f"{data.name}/{split}")
     log(f"scoring the PyTorch fp32 reference on {ctx.dataset} ({len(records)} faces)")

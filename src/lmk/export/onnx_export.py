@@ -1,4 +1,5 @@
-"""PyTorch -> ONNX with a static 1x3xHxW `input` and a [1, N, 2] `landmarks` output, then onnxsim.
+"""PyTorch -> ONNX with a static 1x3xHxW `input`, a [1, N, 2] `landmarks` output and, for heads
+that score their points, a [1, N] `scores` output; then onnxsim.
 
 Written to a temporary name and renamed only when complete.
 """
@@ -22,7 +23,12 @@ def export_onnx(model: torch.nn.Module, path: Path, input_size: int, meta: dict,
     """Export `model` (eval mode, fp32) to `path`; metadata_props['lmk'] holds the JSON metadata."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    from lmk.models.landmark_model import WithScores, has_scores
+
     model = model.eval().float().to(memory_format=torch.contiguous_format)
+    outputs = ["landmarks"]
+    if has_scores(model):
+        model, outputs = WithScores(model).eval(), ["landmarks", "scores"]
     x = torch.zeros(1, 3, input_size, input_size)
     with atomic_path(path) as tmp:
         with warnings.catch_warnings():
@@ -32,7 +38,7 @@ def export_onnx(model: torch.nn.Module, path: Path, input_size: int, meta: dict,
                 (x,),
                 str(tmp),
                 input_names=["input"],
-                output_names=["landmarks"],
+                output_names=outputs,
                 opset_version=OPSET,
                 dynamo=False,
                 do_constant_folding=True,

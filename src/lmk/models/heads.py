@@ -4,6 +4,8 @@ exported graph outputs [1, N, 2] directly; training-only outputs come back as a 
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -36,6 +38,18 @@ class GAPHead(nn.Module):
     def forward(self, feats):
         x = self.drop(torch.flatten(self.pool(feats[-1]), 1))
         return {"coords": self.fc(x).view(-1, self.num_points, 2) + 0.5}
+
+
+def heatmap_confidence(logits: torch.Tensor) -> torch.Tensor:
+    """Per point, 1 - the normalised entropy of its cell distribution (softmax over the grid), in
+    [0, 1]: 1 when one cell holds the point, 0 when the head cannot tell where it is (a crop with
+    no face or the wrong face size spreads it out). (B, N, cells) -> (B, N)."""
+    cells = logits.shape[-1]
+    if cells < 2:
+        return torch.ones(logits.shape[:-1], dtype=logits.dtype, device=logits.device)
+    logp = torch.log_softmax(logits, dim=-1)
+    entropy = -(logp.exp() * logp).sum(dim=-1)
+    return 1.0 - entropy / math.log(cells)
 
 
 class PIPHead(nn.Module):
@@ -93,7 +107,8 @@ class PIPHead(nn.Module):
         w = self._cell_weights(logits, cells, cx, cy, gw)  # (B, N, G*G), summing to 1 per point
         u = ((cx + 0.5 + off[:, :, 0]) * w).sum(dim=2) / gw
         v = ((cy + 0.5 + off[:, :, 1]) * w).sum(dim=2) / gh
-        return {"coords": torch.stack([u, v], dim=-1), "logits": logits, "offsets": off}
+        scores = heatmap_confidence(logits)
+        return {"coords": torch.stack([u, v], dim=-1), "scores": scores, "logits": logits, "offsets": off}
 
     def _cell_weights(self, logits, cells, cx, cy, gw: int):
         """How much each cell's (cell + offset) counts for a point, per `decode`:

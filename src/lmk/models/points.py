@@ -20,22 +20,35 @@ class SelectPoints(nn.Module):
         self.model = model
         self.register_buffer("index", torch.tensor(index, dtype=torch.long), persistent=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.index_select(self.model(x), 1, self.index)
+    def forward(self, x: torch.Tensor, return_aux: bool = False):
+        if not return_aux:
+            return torch.index_select(self.model(x), 1, self.index)
+        out = self.model(x, return_aux=True)
+        return {k: torch.index_select(out[k], 1, self.index) for k in ("coords", "scores") if k in out}
+
+
+def check_points(native: int, points: int) -> bool:
+    """Whether a `native`-point model's file outputs other points than its own (`points` 0: its
+    own); the one mapping is WFLW's 98 to 300-W's 68."""
+    if points in (0, native):
+        return False
+    if native == 98 and points in LAYOUTS:
+        return True
+    raise ValueError(f"a {native}-point model cannot output {points} points (the one mapping is 98 -> 68)")
 
 
 def with_points(model: nn.Module, points: int) -> nn.Module:
-    """The model as is for 98 points; for 68, its 98 mapped inside the graph."""
-    if points not in LAYOUTS:
-        raise ValueError(f"--points must be 98 or 68, not {points}")
-    index = LAYOUTS[points][1]
-    return model if index is None else SelectPoints(model, index).eval()
+    """The model as is for its own points (`points` 0 or its count); a 98-point model's 68 mapped
+    inside the graph for 68."""
+    if not check_points(model.head.num_points, points):
+        return model
+    return SelectPoints(model, LAYOUTS[points][1]).eval()
 
 
 def points_meta(meta: dict, points: int) -> dict:
-    """The metadata of a file that outputs `points` points (a copy; 98: unchanged)."""
+    """The metadata of a file that outputs `points` points (a copy; the model's own: unchanged)."""
     meta = copy.deepcopy(meta)
-    if points == 98:
+    if not check_points(int(meta["num_points"]), points):
         return meta
     meta.update(scheme=LAYOUTS[points][0], num_points=points)
     meta["output"]["shape"] = [1, points, 2]

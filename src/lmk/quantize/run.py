@@ -125,7 +125,7 @@ def job_from_onnx(fp32_onnx: Path, calib: str, data: Path, out: Path | None = No
     return prepare(meta, reference, layout, calib, data, fp32_onnx=Path(fp32_onnx), **kw)
 
 
-def job_from_checkpoint(checkpoint: Path, calib: str, data: Path, out: Path, points: int = 98, **kw) -> Job:
+def job_from_checkpoint(checkpoint: Path, calib: str, data: Path, out: Path, points: int = 0, **kw) -> Job:
     """A Job straight from a checkpoint (PT2E needs no ONNX); the reference is scored here."""
     from lmk.checkpoint import load_model
     from lmk.files import sha256_file
@@ -379,7 +379,7 @@ def plan(
     calib: str,
     data: Path,
     out: Path | None,
-    points: int = 98,
+    points: int = 0,
     backend_options: dict | None = None,
     check_out=None,
     **options,

@@ -79,9 +79,12 @@ def mnn_meta(path: Path) -> dict:
         return read_sidecar(path)
 
 
-def load_mnn_runner(path: Path, threads: int = 1, precision: str = "normal", meta: dict | None = None):
+def load_mnn_runner(
+    path: Path, threads: int = 1, precision: str = "normal", meta: dict | None = None, with_scores: bool = False
+):
     """(runner, metadata); each call runs one face at a time (the file's shape is static).
-    Metadata: `meta` if given, else the sidecar, else the file's bizCode."""
+    Metadata: `meta` if given, else the sidecar, else the file's bizCode. `with_scores`: the runner
+    returns (points, scores or None), see `lmk.runtime.load_runner`."""
     MNN = import_mnn()
 
     path = Path(path)
@@ -91,24 +94,33 @@ def load_mnn_runner(path: Path, threads: int = 1, precision: str = "normal", met
     if meta is None:
         meta = read_sidecar(path) if Path(str(path) + ".json").is_file() else mnn_meta(path)
     n = int(meta["num_points"])
+    scores = with_scores and "scores" in interp.getSessionOutputAll(session)
 
-    def run(x: np.ndarray) -> np.ndarray:
-        outs = []
+    def read(name: str, shape: tuple[int, ...]) -> np.ndarray:
+        out = interp.getSessionOutput(session, name)
+        host = MNN.Tensor(
+            out.getShape(),
+            MNN.Halide_Type_Float,
+            np.zeros(out.getShape(), dtype=np.float32),
+            MNN.Tensor_DimensionType_Caffe,
+        )
+        out.copyToHostTensor(host)
+        return np.array(host.getNumpyData(), dtype=np.float32).reshape(shape)
+
+    def run_all(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        points, point_scores = [], []
         for one in check_batch(x, meta, str(path)):
             tmp = MNN.Tensor(
                 inp.getShape(), MNN.Halide_Type_Float, np.ascontiguousarray(one[None]), MNN.Tensor_DimensionType_Caffe
             )
             inp.copyFrom(tmp)
             interp.runSession(session)
-            out = interp.getSessionOutput(session, "landmarks")
-            host = MNN.Tensor(
-                out.getShape(),
-                MNN.Halide_Type_Float,
-                np.zeros(out.getShape(), dtype=np.float32),
-                MNN.Tensor_DimensionType_Caffe,
-            )
-            out.copyToHostTensor(host)
-            outs.append(np.array(host.getNumpyData(), dtype=np.float32).reshape(n, 2))
-        return np.stack(outs)
+            points.append(read("landmarks", (n, 2)))
+            if scores:
+                point_scores.append(read("scores", (n,)))
+        return np.stack(points), (np.stack(point_scores) if scores else None)
 
-    return run, meta
+    def run(x: np.ndarray) -> np.ndarray:
+        return run_all(x)[0]
+
+    return (run_all if with_scores else run), meta

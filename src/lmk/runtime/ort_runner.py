@@ -18,8 +18,9 @@ def onnx_meta(session, path: Path) -> dict:
     return validate_meta(json.loads(props["lmk"]), str(path))
 
 
-def load_ort_runner(path: Path, threads: int = 1):
-    """(runner, metadata); batches are run one face at a time (static batch 1)."""
+def load_ort_runner(path: Path, threads: int = 1, with_scores: bool = False):
+    """(runner, metadata); batches are run one face at a time (static batch 1). `with_scores`: the
+    runner returns (points, scores or None), see `lmk.runtime.load_runner`."""
     import onnxruntime as ort
 
     path = Path(path)
@@ -39,4 +40,15 @@ def load_ort_runner(path: Path, threads: int = 1):
             [session.run(["landmarks"], {"input": one[None]})[0] for one in check_batch(x, meta, str(path))]
         )
 
-    return run, meta
+    if not with_scores:
+        return run, meta
+    if "scores" not in {o.name for o in session.get_outputs()}:
+        from lmk.runtime import without_scores
+
+        return without_scores(run), meta
+
+    def scored(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        outs = [session.run(["landmarks", "scores"], {"input": one[None]}) for one in check_batch(x, meta, str(path))]
+        return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
+
+    return scored, meta

@@ -24,9 +24,24 @@ def torch_runner(model: torch.nn.Module, compile: bool = False):
     return run
 
 
-def load_torch_runner(path: Path, compile: bool = False):
+def scored_torch_runner(model: torch.nn.Module):
+    """A (points, scores or None) runner for a LandmarkModel (see `lmk.runtime.load_runner`)."""
+    model.eval()
+
+    def run(x: np.ndarray):
+        with torch.inference_mode():
+            out = model(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), return_aux=True)
+        scores = out.get("scores")
+        return out["coords"].float().numpy(), (None if scores is None else scores.float().numpy())
+
+    return run
+
+
+def load_torch_runner(path: Path, compile: bool = False, with_scores: bool = False):
     """(runner, metadata) for a checkpoint."""
     model, blob = load_model(path)
+    if with_scores:
+        return scored_torch_runner(model), blob["meta"]
     return torch_runner(model, compile), blob["meta"]
 
 

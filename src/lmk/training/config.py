@@ -34,11 +34,14 @@ class TrainConfig:
     eval_every: int = 5
     hard_repeat: int = 1  # WFLW train faces with an attribute appear this many times per epoch
     extra_300w: str = ""  # optional 300-W folder trained with the 68 mapped points only
+    dataset: str = "wflw"  # "300w": `data` is a 300-W folder, the model has 300-W's 68 points
+    augment: str = "default"  # a preset of lmk.data.augment.AUGMENTS
     amp: bool = True  # mixed precision on CUDA (ignored on CPU)
     cpu_bf16: bool = False  # bfloat16 autocast on a CPU (faster with AVX512-BF16 / AMX); weights stay fp32
     teacher: str = ""  # a checkpoint whose predictions supervise this model (distillation); "": none
     teacher_fill: bool = True  # with a teacher: its points stand in for the ones a face lacks (300-W's 30)
     distill_weight: float = 0.0  # with a teacher: weight of the loss to its points on each augmented crop
+    feature_weight: float = 0.0  # with a teacher: weight of matching its last feature map (1 - cosine)
     seed: int = 0
     workers: int = 0
     channels_last: bool = True

@@ -18,15 +18,16 @@ from tqdm import tqdm
 
 from lmk.artifact import InputSpec, build_meta
 from lmk.checkpoint import float_state, read_checkpoint, save_checkpoint
-from lmk.data.augment import AugmentConfig
+from lmk.data.augment import AUGMENTS
 from lmk.data.dataset import LandmarkDataset
 from lmk.data.readers import read_300w, read_wflw
 from lmk.data.split import repeat_hard, split_by_image
 from lmk.metrics import nme_per_face, score
 from lmk.models import ModelSpec, build_model
+from lmk.schemes import MAP_98_TO_68, SCHEMES
 from lmk.training.config import TrainConfig, check_resume_config
 from lmk.training.ema import WeightEMA
-from lmk.training.losses import landmark_loss
+from lmk.training.losses import feature_loss, landmark_loss
 
 
 def is_main() -> bool:
@@ -97,7 +98,7 @@ def lr_factor(cfg: TrainConfig, epoch: float) -> float:
 
 
 def train_one_epoch(
-    model, loader, optimizer, cfg: TrainConfig, epoch: int, device, scaler, frozen, ema=None, teacher=None
+    model, loader, optimizer, cfg: TrainConfig, epoch: int, device, scaler, frozen, ema=None, teacher=None, adapter=None
 ) -> float:
     model.train()
     for m in frozen:
@@ -110,8 +111,8 @@ def train_one_epoch(
         x, target, mask = x.to(device), target.to(device), mask.to(device)
         if cfg.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        soft = teacher_points(teacher, teacher_x[0], cfg, device) if teacher is not None and teacher_x else None
-        loss = train_step(model, optimizer, cfg, x, target, mask, device, scaler, soft)
+        soft = teacher_outputs(teacher, teacher_x[0], cfg, device) if teacher is not None and teacher_x else None
+        loss = train_step(model, optimizer, cfg, x, target, mask, device, scaler, soft, adapter)
         if ema is not None:
             ema.update(model.module if hasattr(model, "module") else model)
         total += loss.item() * len(x)
@@ -121,18 +122,43 @@ def train_one_epoch(
 
 
 @torch.no_grad()
-def teacher_points(teacher: torch.nn.Module, x: torch.Tensor, cfg: TrainConfig, device) -> torch.Tensor:
-    """The teacher's 98 points (crop_normalized) on its view of the student's augmented crops."""
+def teacher_outputs(teacher: torch.nn.Module, x: torch.Tensor, cfg: TrainConfig, device) -> dict:
+    """The teacher on its view of the student's augmented crops: its 98 points (crop_normalized)
+    and, for feature distillation, its last feature map."""
     x = x.to(device).contiguous(memory_format=torch.channels_last)
     with autocast(cfg, device, None):
-        return teacher(x).float()
+        feats = teacher.backbone(x)
+        out = {"coords": teacher.head(feats)["coords"].float()}
+        if cfg.feature_weight > 0:
+            out["features"] = feats[-1].float()
+        return out
 
 
-def train_step(model, optimizer, cfg: TrainConfig, x, target, mask, device, scaler, soft=None) -> torch.Tensor:
+class FeatureAdapter(torch.nn.Module):
+    """A 1x1 conv from the student's last feature map to the teacher's channels: trained beside the
+    student for feature distillation, never part of the saved model."""
+
+    def __init__(self, student_channels: int, teacher_channels: int):
+        super().__init__()
+        self.proj = torch.nn.Conv2d(student_channels, teacher_channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(x)
+
+
+def train_step(
+    model, optimizer, cfg: TrainConfig, x, target, mask, device, scaler, soft=None, adapter=None
+) -> torch.Tensor:
     """One optimiser step on one batch (forward under `autocast`, loss, backward, step); the loss.
-    `soft`: a teacher's points on the same crops (distillation), or None."""
+    `soft`: the teacher's outputs on the same crops (distillation), or None; `adapter`: with
+    `cfg.feature_weight`, maps the student's last feature map to the teacher's."""
     with autocast(cfg, device, scaler):
-        out = model(x, return_aux=True)
+        if adapter is not None:
+            feats = model.backbone(x)
+            out = model.head(feats)
+            student_features = adapter(feats[-1])
+        else:
+            out = model(x, return_aux=True)
     out = {k: v.float() for k, v in out.items()}
     loss = landmark_loss(
         out,
@@ -142,9 +168,11 @@ def train_step(model, optimizer, cfg: TrainConfig, x, target, mask, device, scal
         cfg.input_size,
         cls_sigma=cfg.cls_sigma,
         coord_weight=cfg.coord_weight,
-        soft_target=soft,
+        soft_target=None if soft is None else soft["coords"],
         soft_weight=cfg.distill_weight,
     )
+    if adapter is not None and soft is not None:
+        loss = loss + cfg.feature_weight * feature_loss(student_features.float(), soft["features"])
     optimizer.zero_grad(set_to_none=True)
     if scaler is not None:
         scaler.scale(loss).backward()
@@ -165,20 +193,48 @@ def autocast(cfg: TrainConfig, device, scaler):
 
 
 @torch.no_grad()
-def evaluate(model, dataset: LandmarkDataset, device, batch_size: int = 32) -> dict:
+def evaluate(model, dataset: LandmarkDataset, device, batch_size: int = 32, scheme: str = "wflw98") -> dict:
     """NME/FR/AUC on un-augmented crops. The crop is a similarity, so normalised-space NME equals
-    image-space NME exactly; only fully annotated 98-point faces are scored."""
+    image-space NME exactly; only fully annotated faces (of the model's layout) are scored."""
     model.eval()
     preds, gts = [], []
     for x, target, _ in DataLoader(dataset, batch_size=batch_size):
         preds.append(model(x.to(device)).float().cpu().numpy())
         gts.append(target.numpy())
-    nme_i = nme_per_face(np.concatenate(preds), np.concatenate(gts), "wflw98")
+    nme_i = nme_per_face(np.concatenate(preds), np.concatenate(gts), scheme)
     return score(nme_i).as_dict()
 
 
 def input_spec(cfg: TrainConfig) -> InputSpec:
     return InputSpec(size=cfg.input_size, box="wflw_rect", enlarge=cfg.enlarge)
+
+
+def layout_of(cfg: TrainConfig) -> str:
+    """The model's point layout: WFLW's 98, or 300-W's 68 for a native 300-W model."""
+    if cfg.dataset == "wflw":
+        return "wflw98"
+    if cfg.dataset == "300w":
+        return "300w68"
+    raise ValueError(f"unknown dataset {cfg.dataset!r}; choose wflw or 300w")
+
+
+def train_records(cfg: TrainConfig) -> tuple[list, list]:
+    """(train, validation) faces: WFLW's train split (+ 300-W faces with their 68 points), or a
+    300-W folder for a native 68-point model; validation is a seeded share of the images."""
+    if cfg.dataset == "300w":
+        if cfg.extra_300w:
+            raise ValueError(
+                "--extra-300w adds 300-W faces to WFLW training; with --dataset 300w, --data is the 300-W folder"
+            )
+        if cfg.teacher:
+            raise ValueError("--teacher: distillation trains 98-point models (--dataset wflw)")
+        train, val = split_by_image(read_300w(Path(cfg.data)), cfg.val_fraction, cfg.seed)
+        return train, val
+    train, val = split_by_image(read_wflw(Path(cfg.data), "train"), cfg.val_fraction, cfg.seed)
+    train = repeat_hard(train, cfg.hard_repeat)
+    if cfg.extra_300w:
+        train = train + read_300w(Path(cfg.extra_300w))
+    return train, val
 
 
 def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
@@ -190,26 +246,30 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
     device = setup_distributed()
     seed_everything(cfg.seed)
     out = Path(cfg.out)
-    spec = ModelSpec(cfg.backbone, cfg.head, 98, cfg.input_size)
+    layout = layout_of(cfg)
+    spec = ModelSpec(cfg.backbone, cfg.head, SCHEMES[layout].num_points, cfg.input_size)
     ispec = input_spec(cfg)
+    if cfg.augment not in AUGMENTS:
+        raise ValueError(f"unknown augment {cfg.augment!r}; choose from {', '.join(AUGMENTS)}")
 
-    records = read_wflw(Path(cfg.data), "train")
-    train_recs, val_recs = split_by_image(records, cfg.val_fraction, cfg.seed)
-    train_recs = repeat_hard(train_recs, cfg.hard_repeat)
-    if cfg.extra_300w:
-        train_recs = train_recs + read_300w(Path(cfg.extra_300w))
+    train_recs, val_recs = train_records(cfg)
     teacher, teacher_size, fill = None, 0, None
     if cfg.teacher:
         teacher, teacher_spec = load_teacher(cfg, ispec)
         teacher = teacher.to(device).to(memory_format=torch.channels_last)
         if cfg.teacher_fill:
             fill = teacher_fill(teacher, teacher_spec, train_recs, log)
-        if cfg.distill_weight > 0:
+        if cfg.distill_weight > 0 or cfg.feature_weight > 0:
             teacher_size = teacher_spec.size
         else:
             teacher = None  # the fill labels were all it was needed for
-    train_ds = LandmarkDataset(train_recs, ispec, AugmentConfig(), seed=cfg.seed, teacher_size=teacher_size, fill=fill)
-    val_ds = LandmarkDataset(val_recs, ispec, None) if val_recs else None
+    train_ds = LandmarkDataset(
+        train_recs, ispec, AUGMENTS[cfg.augment], seed=cfg.seed, teacher_size=teacher_size, fill=fill, layout=layout
+    )
+    val_ds = LandmarkDataset(val_recs, ispec, None, layout=layout) if val_recs else None
+
+    def check(weights) -> dict:
+        return evaluate(weights, val_ds, device, scheme=layout)
 
     model = build_model(spec, pretrained=cfg.pretrained and not cfg.init).to(device)
     if cfg.init and not resume:
@@ -221,7 +281,17 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
             p.requires_grad = False
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    optimizer = make_optimizer(cfg, param_groups(cfg, model))
+    adapter = None
+    if cfg.feature_weight > 0:
+        if teacher is None:
+            raise ValueError("--feature-weight distils the teacher's features: give --teacher")
+        if dist.is_initialized():
+            raise ValueError("--feature-weight: feature distillation runs in one process (no torchrun)")
+        adapter = FeatureAdapter(model.backbone.channels[-1], teacher.backbone.channels[-1]).to(device)
+    groups = param_groups(cfg, model)
+    if adapter is not None:
+        groups.append({"params": list(adapter.parameters()), "lr_scale": 1.0})
+    optimizer = make_optimizer(cfg, groups)
     ema = WeightEMA(model, cfg.ema) if cfg.ema else None
     start_epoch, history = 0, []
     if state is not None:
@@ -230,6 +300,8 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
         start_epoch, history = state["epoch"], state.get("history", [])
         if ema is not None and "ema" in state:
             ema.load_state_dict(state["ema"])
+        if adapter is not None and "adapter" in state:
+            adapter.load_state_dict(state["adapter"])
         log(f"resumed from {resume} at epoch {start_epoch}")
 
     ddp = dist.is_initialized()
@@ -251,11 +323,11 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
     writer = _tensorboard(out) if is_main() else None
 
     def snapshot(path: Path, epoch: int, metrics: dict, extra: dict | None = None, weights=None):
-        meta = build_meta(ispec, metrics=metrics, model=spec.as_dict())
+        meta = build_meta(ispec, spec.num_points, layout, metrics=metrics, model=spec.as_dict())
         save_checkpoint(path, model if weights is None else weights, spec, cfg.as_dict(), meta, extra=extra)
 
     if cfg.init and not resume and val_ds is not None and is_main():
-        row = {"epoch": 0, "val": evaluate(model, val_ds, device)}
+        row = {"epoch": 0, "val": check(model)}
         history.append(row)
         log(f"epoch 0 (initial weights) val NME {row['val']['nme']:.3f}%")
     t0 = time.time()
@@ -263,13 +335,13 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
         if sampler is not None:
             sampler.set_epoch(epoch)
         train_ds.set_epoch(epoch)
-        loss = train_one_epoch(net, loader, optimizer, cfg, epoch, device, scaler, frozen, ema, teacher)
+        loss = train_one_epoch(net, loader, optimizer, cfg, epoch, device, scaler, frozen, ema, teacher, adapter)
         row = {"epoch": epoch + 1, "loss": loss, "lr": cfg.lr * lr_factor(cfg, epoch + 1), "time_s": time.time() - t0}
         last = epoch + 1 == cfg.epochs
         if val_ds is not None and is_main() and ((epoch + 1) % cfg.eval_every == 0 or last):
-            row["val"] = evaluate(model, val_ds, device)
+            row["val"] = check(model)
             if ema is not None:
-                row["val_ema"] = evaluate(ema.model, val_ds, device)
+                row["val_ema"] = check(ema.model)
         history.append(row)
         if is_main():
             val = f" val NME {row['val']['nme']:.3f}%" if "val" in row else ""
@@ -288,6 +360,7 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
                     "epoch": epoch + 1,
                     "history": history,
                     **({"ema": ema.state_dict()} if ema is not None else {}),
+                    **({"adapter": adapter.state_dict()} if adapter is not None else {}),
                 },
             )
     final = out / "model.pt"
@@ -297,7 +370,9 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
             outputs = [(final, model, last_row.get("val"))]
         else:  # the average is the model; the last raw weights stay beside it for comparison
             outputs = [(final, ema.model, last_row.get("val_ema")), (out / "model_raw.pt", model, last_row.get("val"))]
-        test = read_wflw(Path(cfg.data), "test") if cfg.test_split else None
+        test = read_wflw(Path(cfg.data), "test") if cfg.test_split and cfg.dataset == "wflw" else None
+        if cfg.test_split and test is None:
+            log("a 300-W folder has no test split: score the model with lmk eval --dataset 300w --data TEST_FOLDER")
         for path, weights, val in outputs:
             metrics = {"val": val} if val else {}
             if test is not None:
@@ -354,15 +429,36 @@ def _score_test(cfg: TrainConfig, ispec: InputSpec, model: torch.nn.Module, test
     return s.as_metrics(f"{Path(cfg.data).name}/test")
 
 
+HEAD_LAYERS = {"head.cls.": 1, "head.off.": 2, "head.fc.": 2}  # per-point output layers: channels per point
+
+
+def select_head_points(state: dict, index: list[int]) -> dict:
+    """The state of the same model with only the points `index` (in that order): the per-point
+    output channels of the head are kept, everything else is shared by all points. A 98-point
+    model so becomes a 68-point one that starts exactly where the mapped model is."""
+    out = dict(state)
+    for key, value in state.items():
+        per = next((n for prefix, n in HEAD_LAYERS.items() if key.startswith(prefix)), 0)
+        if per:
+            rows = [i * per + j for i in index for j in range(per)]
+            out[key] = value[rows]
+    return out
+
+
 def init_from_checkpoint(model: torch.nn.Module, spec: ModelSpec, path: str) -> None:
     """Load another checkpoint's weights (same architecture) as the starting point. The input size
-    may differ (fine-tuning at a new resolution) where no weight's shape depends on it."""
+    may differ (fine-tuning at a new resolution) where no weight's shape depends on it; a 98-point
+    checkpoint starts a 68-point model with the head's outputs of the mapped points (PROTOCOL.md)."""
     blob = read_checkpoint(Path(path))
     theirs = ModelSpec(**blob["model"])
+    state = float_state(blob["state_dict"])
+    if theirs.num_points == 98 and spec.num_points == 68:
+        state = select_head_points(state, MAP_98_TO_68)
+        theirs = dataclasses.replace(theirs, num_points=68)
     if dataclasses.replace(theirs, input_size=spec.input_size) != spec:
         raise ValueError(f"{path}: --init checkpoint is {blob['model']}, but training builds {spec.as_dict()}")
     try:
-        model.load_state_dict(float_state(blob["state_dict"]))
+        model.load_state_dict(state)
     except RuntimeError as e:  # a head whose weights depend on the input size (flatten)
         first = str(e).strip().splitlines()[-1].strip()
         raise ValueError(

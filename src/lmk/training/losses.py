@@ -97,3 +97,12 @@ def landmark_loss(
     if coord_weight > 0:
         reg_loss = reg_loss + coord_weight * reg((out["coords"] - target) * input_size, mask) / stride
     return cls_loss + reg_loss + soft / stride
+
+
+def feature_loss(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """Feature distillation: 1 - cosine similarity between the student's (adapted) last feature map
+    and the teacher's, per grid cell, averaged. The teacher's map is average-pooled to the
+    student's grid first (a 256 px teacher sees a finer grid than a 96 px student); the cosine
+    ignores the two networks' different activation scales."""
+    teacher = F.adaptive_avg_pool2d(teacher, student.shape[-2:])
+    return (1.0 - F.cosine_similarity(student, teacher, dim=1)).mean()
