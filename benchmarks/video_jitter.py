@@ -36,11 +36,13 @@ Figures (98 points, inter-ocular distance as lmk.metrics uses, in %):
   lag cost = NME(smoothed) - NME(raw);
   true-motion lag = NME of the true landmarks passed through the same smoother (the same measured
           motions): the lag on the true motion alone, free of model noise (`true_motion_lag`).
-Parameters of each mode are chosen on TRAIN clips only (grid, rule in RULE: the rigid clips'
-targets, among settings whose lag on the non-rigid TRAIN clips is within the lag target; the
-rigid-only pick is reported beside it where it differs). TEST clips (all faces by default) give
-the reported figures. The default smoothing the run recommends follows DEFAULT_RULE. Writes
-OUT.json, OUT.md and OUT.png (measurements live there, never in code). Runs without torch.
+Parameters of each mode are chosen on TRAIN clips only (grid, rule in RULE: among settings that
+meet the rigid clips' targets with a margin and the lag-cost target on the non-rigid clips, the
+least true-motion lag on the non-rigid clips; the earlier rigid-only pick, RIGID_RULE, and the
+motion-compensated filter at the plain choice's parameters are reported beside it). TEST clips
+(all faces by default) give the reported figures. The default smoothing the run recommends
+follows DEFAULT_RULE. Writes OUT.json, OUT.md and OUT.png (measurements live there, never in
+code). Runs without torch.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ from lmk.data.crop import read_rgb
 from lmk.data.readers import read_wflw
 from lmk.files import atomic_write_text, write_json
 from lmk.metrics import nme_per_face, normalizing_distance
-from lmk.plotting import pyplot, save_figure
+from lmk.plotting import pyplot
 from lmk.runtime import load_runner
 from lmk.schemes import MAP_98_TO_68
 from lmk.smoothing import OneEuroParams, smooth_sequence
@@ -98,10 +100,9 @@ RULE = (
     f"(ties: lower jitter); if none, the lowest rigid jitter with lag cost <= {TARGET_LAG}"
 )
 DEFAULT_RULE = (
-    "the motion-compensated choice when on TEST it meets both targets on the rigid clips, its lag cost is <= 0.1 NME "
-    "points on every non-rigid clip set, and on every non-rigid clip set its true-motion lag is no more than the "
-    "plain One-Euro choice's (it lags the true shape changes no more than the smoothing it would replace); "
-    "otherwise the plain One-Euro choice"
+    "decided on TRAIN clips: the motion-compensated choice when it meets the train rule (both targets on the rigid "
+    "clips with the margin, lag cost <= 0.1 NME points on the non-rigid clips); otherwise the plain One-Euro choice. "
+    "Test figures are reported, never used to decide"
 )
 
 
@@ -188,8 +189,10 @@ class Deformation:
     def move(self, i: int, points: np.ndarray) -> np.ndarray:
         """p' with p' - E_i(p') = p (the annotation moved with the image)."""
         q = points.copy()
-        for _ in range(60):
-            q = points + self.field(i, q)
+        for _ in range(100):
+            q, prev = points + self.field(i, q), q
+            if np.abs(q - prev).max() < 1e-7:
+                break
         return q
 
 
@@ -218,7 +221,7 @@ def clip_matrices(rng: np.random.Generator, frames: int, fps: float, centre, sid
     return mats
 
 
-FIELD_NODES = 200  # per axis, at most (make_clip); the interpolation error is under 1 % of the deformation
+FIELD_NODES = 100  # per axis, at most (make_clip): nodes 0.02 b apart, interpolation error ~1 % of the deformation
 
 
 @dataclass
@@ -511,52 +514,63 @@ MARKERS = {
 }
 
 
+LAG_FLOOR = 1e-3  # NME points: the plot's log axis shows smaller lags at this value
+
+
 def plot(path: Path, train: dict, chosen: dict, test: dict, nonrigid: dict) -> None:
-    """Left: the train grids (jitter vs NME), the chosen points and the targets. Right: test jitter
-    cut vs lag cost (filled) and true-motion lag (open) of each setting."""
+    """Jitter cut against true-motion lag. Left: the train grids of both modes (rigid clips' cut,
+    non-rigid clips' lag) with the chosen settings. Right: the chosen settings on each test clip set."""
     plt = pyplot()
     if plt is None:
         return
-    grid, raw_train = train["grid"], train["raw"]
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 5))
-    for mode in MODES:
-        rows = [r for r in grid if r["mode"] == mode]
+    from matplotlib.lines import Line2D
+
+    colours = {name: f"C{i}" for i, name in enumerate(chosen)}
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(14, 5.5), gridspec_kw={"wspace": 0.3})
+    for mode, marker in (("one_euro", "o"), ("motion", "^")):
+        rows = [r for r in train["grid"] if r["mode"] == mode]
         sc = ax.scatter(
-            [r["jitter"] for r in rows],
-            [r["nme"] for r in rows],
+            [100 * r["jitter_cut"] for r in rows],
+            [max(r["nonrigid"]["true_lag"], LAG_FLOOR) for r in rows],
             c=[np.log2(r["min_cutoff"]) for r in rows],
             s=[14 + 10 * np.log1p(r["beta"]) for r in rows],
             cmap="viridis",
             vmin=np.log2(min(MIN_CUTOFFS["motion"])),
             vmax=np.log2(max(MIN_CUTOFFS["motion"])),
-            marker=MARKERS[mode],
+            marker=marker,
             label=f"{LABELS[mode]} grid (size: beta)",
         )
     fig.colorbar(sc, ax=ax, label="log2 min_cutoff (Hz)")
-    ax.scatter([raw_train["jitter"]], [raw_train["nme"]], marker="s", c="k", s=50, label="no smoothing")
     for name, c in chosen.items():
-        ax.scatter([c["jitter"]], [c["nme"]], marker="*", c="r", s=220)
-        ax.annotate(f" {LABELS[name]}", (c["jitter"], c["nme"]), fontsize="x-small")
-    ax.axvline(raw_train["jitter"] * (1 - TARGET_CUT), color="grey", ls=":", label="targets")
-    ax.axhline(raw_train["nme"] + TARGET_LAG, color="grey", ls=":")
-    ax.set_title(f"rigid train clips: grids (tracker hold={HOLD:g}); stars: chosen")
-    ax.set_xlabel("jitter (% of inter-ocular, frame-to-frame residual)")
-    ax.set_ylabel("NME (%)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), fontsize="small")
-    sets = {"rigid": test, **nonrigid}
-    for (name, figs), colour in zip(sets.items(), ("C0", "C1", "C2", "C3")):
-        for mode in chosen:
-            f = figs[f"{mode}_hold{HOLD:g}"]
-            x = 100 * f["jitter_cut"]
-            bx.scatter([x], [f["lag_cost"]], marker=MARKERS[mode], c=colour, s=80, label=f"{name}: {LABELS[mode]}")
-            bx.scatter([x], [f["true_lag"]], marker=MARKERS[mode], facecolors="none", edgecolors=colour, s=80)
-    bx.axvline(100 * TARGET_CUT, color="grey", ls=":", label="targets")
+        xy = ([100 * c["jitter_cut"]], [max(c["nonrigid"]["true_lag"], LAG_FLOOR)])
+        ax.scatter(
+            *xy, marker="*", s=260, facecolors="none", edgecolors=colours[name], linewidths=1.5, label=LABELS[name]
+        )
+    ax.axvline(100 * TARGET_CUT, color="grey", ls=":", label="targets")
+    ax.axhline(TARGET_LAG, color="grey", ls=":")
+    ax.set_yscale("log")
+    ax.set_title(f"train grids (tracker hold={HOLD:g}); stars: the chosen settings")
+    ax.set_xlabel("jitter cut on rigid train clips (%)")
+    ax.set_ylabel("true-motion lag on non-rigid train clips (NME points)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize="small")
+    sets = {"rigid": (test, "o"), **{name: (v, m) for (name, v), m in zip(nonrigid.items(), ("^", "s"))}}
+    for figs, marker in sets.values():
+        for name in chosen:
+            f = figs[f"{name}_hold{HOLD:g}"]
+            bx.scatter([100 * f["jitter_cut"]], [max(f["true_lag"], LAG_FLOOR)], marker=marker, c=colours[name], s=80)
+    bx.axvline(100 * TARGET_CUT, color="grey", ls=":")
     bx.axhline(TARGET_LAG, color="grey", ls=":")
-    bx.axhline(0, color="k", lw=0.5)
-    bx.set_title("test clips: lag cost (filled), true-motion lag (open)")
+    bx.set_yscale("log")
+    bx.set_title("test clips: the chosen settings")
     bx.set_xlabel("jitter cut (%)")
-    bx.set_ylabel("NME points")
-    save_figure(plt, fig, bx, path)
+    bx.set_ylabel("true-motion lag (NME points)")
+    handles = [Line2D([], [], marker="o", ls="", color=colours[n], label=LABELS[n]) for n in chosen]
+    handles += [Line2D([], [], marker=m, ls="", color="grey", label=f"{k} clips") for k, (_, m) in sets.items()]
+    bx.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize="small")
+    tmp = Path(path).with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    tmp.replace(path)
 
 
 VARIANTS = {
@@ -574,7 +588,7 @@ def same_smoothing(a, b) -> bool:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, default=Path("runs/zoo/wflw98_nano/wflw98_nano.onnx"))
-    ap.add_argument("--data", type=Path, default=Path("/work/shared/data/wflw-mini"))
+    ap.add_argument("--data", type=Path, default=Path("../shared/data/wflw-mini"))
     ap.add_argument("--train-faces", type=int, default=40)
     ap.add_argument("--test-faces", type=int, default=0, help="0: all")
     ap.add_argument("--frames", type=int, default=60)
@@ -633,11 +647,7 @@ def main() -> None:
     nr_ok = {
         name: all(v[f"{name}_hold{HOLD:g}"]["lag_cost"] <= TARGET_LAG for v in nonrigid.values()) for name in settings
     }
-    no_more_lag = all(
-        v[f"motion_hold{HOLD:g}"]["true_lag"] <= v[f"one_euro_hold{HOLD:g}"]["true_lag"] for v in nonrigid.values()
-    )
-    passes = test_fig["meets_targets"]["motion"] and nr_ok["motion"] and no_more_lag
-    recommended = "motion" if passes else "one_euro"
+    recommended = "motion" if met_train["motion"] else "one_euro"
     result = {
         "model": str(args.model),
         "data": str(args.data),
@@ -660,7 +670,6 @@ def main() -> None:
         "test_nonrigid": nonrigid,
         "test_other_motions": variants,
         "nonrigid_lag_cost_ok": nr_ok,
-        "motion_no_more_true_lag_than_one_euro": no_more_lag,
         "recommended_default": recommended,
         "lmk_video_default": repr(DEFAULT_SMOOTHING),
         "lmk_video_default_is_recommended": same_smoothing(DEFAULT_SMOOTHING, settings[recommended]),
@@ -831,10 +840,10 @@ Face-motion measurements refused: {refused_nr}. On the non-rigid clips:
 
 ## Default
 
-Rule: {res["default_rule"]}. Motion-compensated choice: rigid targets met \
+Rule: {res["default_rule"]}. Motion-compensated choice on train: train rule met \
+{"yes" if res["train"]["meets_targets"]["motion"] else "no"}; on test (reported only): rigid targets met \
 {"yes" if t["meets_targets"]["motion"] else "no"}, non-rigid lag cost <= {TARGET_LAG} \
-{"yes" if res["nonrigid_lag_cost_ok"]["motion"] else "no"}, true-motion lag on the non-rigid clips no more \
-than the plain choice's {"yes" if res["motion_no_more_true_lag_than_one_euro"] else "no"}. This run \
+{"yes" if res["nonrigid_lag_cost_ok"]["motion"] else "no"}. This run \
 recommends: **{LABELS[rec]}** `{code(ch[rec])}`. \
 `lmk.video.DEFAULT_SMOOTHING` is `{res["lmk_video_default"]}` (the recommended setting: \
 {"yes" if res["lmk_video_default_is_recommended"] else "no"}).

@@ -123,3 +123,23 @@ def test_predict_names_an_unreadable_image(tiny_checkpoint, tmp_path):
     bad.write_text("not an image")
     res = CliRunner().invoke(app, ["predict", str(bad), "--checkpoint", str(tiny_checkpoint)])
     assert res.exit_code == 2 and str(bad) in res.output and "cannot read image" in res.output
+
+
+def test_predict_on_a_video_tracks_and_writes_frames_and_video(face, tmp_path):
+    """A video file: the detector finds the face on the first frame, the tracker follows it, and
+    OUT gets one JSON line per frame and the annotated video; nothing else is left there."""
+    image = cv2.imread(str(face.image_path))
+    h, w = image.shape[:2]
+    clip = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (w, h))
+    for i in range(6):
+        writer.write(cv2.warpAffine(image, np.float32([[1, 0, i], [0, 1, 0]]), (w, h)))
+    writer.release()
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["predict", str(clip), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    lines = [json.loads(x) for x in (out / "clip.frames.jsonl").read_text().splitlines()]
+    assert [x["frame"] for x in lines] == list(range(6))
+    assert all(x["faces"] and len(x["faces"][0]["landmarks"]) == 98 for x in lines)
+    assert sorted(p.name for p in out.iterdir()) == ["clip.frames.jsonl", "clip.landmarks.mp4"]
+    assert cv2.VideoCapture(str(out / "clip.landmarks.mp4")).get(cv2.CAP_PROP_FRAME_COUNT) == 6

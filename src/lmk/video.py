@@ -254,9 +254,11 @@ class MotionCompensated:
 
 Smoothing = OneEuroParams | MotionCompensated
 
-# The smoothing `lmk predict` applies to videos (the CLI imports this name). How it was chosen and
-# what it does on test clips: benchmarks/results/video_jitter.md.
-DEFAULT_SMOOTHING: Smoothing = OneEuroParams(min_cutoff=8.0, beta=0.0, d_cutoff=1.0)
+# The smoothing `lmk predict` applies to videos (the CLI imports this name): the setting that
+# benchmarks/video_jitter.py recommends by its DEFAULT_RULE, on train clips (motion-compensated where
+# it meets the jitter and lag targets there, rigid and non-rigid; otherwise plain One-Euro).
+# Figures: benchmarks/results/video_jitter.md.
+DEFAULT_SMOOTHING: Smoothing = MotionCompensated(filter=OneEuroParams(min_cutoff=3.0, beta=3.0, d_cutoff=1.0))
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -327,7 +329,9 @@ class TrackerParams:
     """When to distrust a track and what the box convention is.
 
     min_confidence: a face whose confidence (mean of its points' scores) is below this is re-found
-        by the detector; models without scores (confidence None) are only re-detected when lost.
+        by the detector; models without scores (confidence None) are only re-detected when lost. 0.7:
+        the highest cut at which no good validation face of any zoo model falls below
+        (benchmarks/results/confidence_val.md).
     iou_match: a detection with at least this IoU against a track's box is that face.
     detect_every: also run the detector every k frames to pick up new faces (0: only when needed).
     max_faces: tracks kept at once (new faces beyond this are ignored, highest scores first).
@@ -343,7 +347,7 @@ class TrackerParams:
         measured in benchmarks/results/video_jitter.md.
     """
 
-    min_confidence: float = 0.5
+    min_confidence: float = 0.7
     iou_match: float = 0.3
     detect_every: int = 0
     max_faces: int = 8
