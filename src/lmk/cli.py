@@ -222,7 +222,7 @@ def predict(
     draw: Path | None = typer.Option(None, help="folder for one IMAGE.landmarks.png per image, points drawn"),
     threads: int = typer.Option(0, help="ORT / MNN threads (0: the runtime's default)"),
     out: Path | None = typer.Option(None, help="video: folder for frames.jsonl and the annotated video"),
-    smooth: bool = typer.Option(True, help="video: One-Euro smoothing of each tracked face's points"),
+    smooth: bool = typer.Option(True, help="video: smooth each tracked face's points (lmk.video.DEFAULT_SMOOTHING)"),
 ) -> None:
     """Landmarks in image pixels per face, as JSON, with each face's confidence. Photos: the face
     detector finds the faces (or --box gives them); a video or a folder of frames: faces are
@@ -245,7 +245,9 @@ def predict(
             writable_dir(draw, "--draw")
         if json_out:
             writable_file(json_out, "--json")
-        video = video_input(images)
+        from lmk.video import video_source
+
+        video = video_source(images)
         if video is not None:
             writable_dir(out or Path("runs/predict"), "--out")
         runner, meta = load_runner(checkpoint, threads=threads, with_scores=True)
@@ -255,7 +257,10 @@ def predict(
 
             detect = load_detector(threads=max(1, threads)).detect
         if video is not None:
-            run_video(video, runner, meta, detect, out or Path("runs/predict"), smooth, boxes)
+            from lmk.video import predict_video
+
+            jsonl, clip, n = predict_video(video, runner, meta, detect, out or Path("runs/predict"), smooth, boxes)
+            typer.echo(f"wrote {jsonl} and {clip} ({n} frames)")
             return
         found = predict_images(images, boxes, runner, InputSpec.from_meta(meta), detect=detect, warn=warn)
     result = predictions_json(checkpoint, meta, found)
@@ -268,48 +273,6 @@ def predict(
         for f in found:
             save_overlay(draw / f"{f.image_path.stem}.landmarks.png", f.image, f.points, f.boxes)
         typer.echo(f"drew {len(found)} images into {draw}", err=bool(not json_out))
-
-
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
-
-
-def video_input(paths: list[Path]) -> Path | None:
-    """The one video file or folder of frames among predict's inputs, or None for photos."""
-    videos = [p for p in paths if p.is_dir() or p.suffix.lower() in VIDEO_SUFFIXES]
-    if not videos:
-        return None
-    if len(paths) > 1:
-        raise ValueError(f"{videos[0]}: a video (or folder of frames) is predicted on its own; give it alone")
-    if not videos[0].exists():
-        raise FileNotFoundError(f"{videos[0]}: video not found")
-    return videos[0]
-
-
-def run_video(path: Path, runner, meta: dict, detect, out: Path, smooth: bool, boxes: list) -> None:
-    """Track, smooth and write one video's landmarks (lmk.video): OUT/NAME.frames.jsonl and
-    OUT/NAME.landmarks.mp4, each complete or absent."""
-    from lmk.artifact import InputSpec
-    from lmk.video import DEFAULT_SMOOTHING, landmarks_from_runner, read_frames, track_video, video_fps, write_outputs
-
-    fps = video_fps(path)
-    find = None if detect is None else (lambda frame: [(d.box, d.score) for d in detect(frame)])
-    results = track_video(
-        read_frames(path, fps),
-        find,
-        landmarks_from_runner(runner, InputSpec.from_meta(meta)),
-        fps=fps,
-        smoothing=DEFAULT_SMOOTHING if smooth else None,
-        seed_boxes=boxes,
-    )
-    jsonl, video = out / f"{path.stem}.frames.jsonl", out / f"{path.stem}.landmarks.mp4"
-    n = write_outputs(tqdm_frames(results), jsonl, video, fps=fps)
-    typer.echo(f"wrote {jsonl} and {video} ({n} frames)")
-
-
-def tqdm_frames(results):
-    from tqdm import tqdm
-
-    return tqdm(results, desc="frames", unit="frame", leave=False)
 
 
 POINTS_HELP = "0: the model's own | 68: a 98-point model's 300-W points, mapped inside the graph (NAME_68pt.*)"

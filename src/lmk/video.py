@@ -639,3 +639,46 @@ def write_outputs(
         if n == 0:
             raise ValueError(f"{jsonl_path}: no frames to write")
     return n
+
+
+# ---------------------------------------------------------------- lmk predict VIDEO
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+
+
+def video_source(paths: Sequence[Path]) -> Path | None:
+    """The one video file or folder of frames among `lmk predict`'s inputs, or None for photos."""
+    videos = [Path(p) for p in paths if Path(p).is_dir() or Path(p).suffix.lower() in VIDEO_SUFFIXES]
+    if not videos:
+        return None
+    if len(paths) > 1:
+        raise ValueError(f"{videos[0]}: a video (or folder of frames) is predicted on its own; give it alone")
+    if not videos[0].exists():
+        raise FileNotFoundError(f"{videos[0]}: video not found")
+    return videos[0]
+
+
+def predict_video(
+    path: Path, run: Callable, meta: dict, detect, out: Path, smooth: bool = True, boxes: Sequence[Box] = ()
+) -> tuple[Path, Path, int]:
+    """Track, smooth and write one video's landmarks: OUT/NAME.frames.jsonl and
+    OUT/NAME.landmarks.mp4, each complete or absent. `run`: a runner loaded with scores; `detect`:
+    image -> [Detection] (lmk.detect) or None to follow only `boxes`. Returns both paths and the
+    number of frames."""
+    from tqdm import tqdm
+
+    from lmk.artifact import InputSpec
+
+    fps = video_fps(path)
+    find = None if detect is None else (lambda frame: [(d.box, d.score) for d in detect(frame)])
+    results = track_video(
+        read_frames(path, fps),
+        find,
+        landmarks_from_runner(run, InputSpec.from_meta(meta)),
+        fps=fps,
+        smoothing=DEFAULT_SMOOTHING if smooth else None,
+        seed_boxes=boxes,
+    )
+    jsonl, video = Path(out) / f"{Path(path).stem}.frames.jsonl", Path(out) / f"{Path(path).stem}.landmarks.mp4"
+    n = write_outputs(tqdm(results, desc="frames", unit="frame", leave=False), jsonl, video, fps=fps)
+    return jsonl, video, n
