@@ -38,6 +38,7 @@ from lmk.bench import host_info
 from lmk.data.crop import CropWindow, crop_image, landmark_box, normalized_to_image, read_rgb, wflw_like_box
 from lmk.data.readers import read_300w, read_wflw
 from lmk.data.records import FaceRecord
+from lmk.detect.nms import iou_matrix
 from lmk.files import atomic_write_bytes, write_json
 from lmk.metrics import nme_per_face, score
 from lmk.plotting import pyplot, save_figure
@@ -88,14 +89,6 @@ class BoxMap:
                       max(c1 - c0, e1 - e0) / side))  # fmt: skip
         dx, dy, s = np.median(np.array(d), axis=0)
         return BoxMap(float(dx), float(dy), float(s))
-
-
-def iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def mediapipe_model(path: Path | None) -> Path:
@@ -172,7 +165,7 @@ def window_box(w: CropWindow) -> tuple[float, float, float, float]:
 
 
 def best_match(boxes: list, target, min_iou: float = 0.3):
-    scored = [(iou(b, target), b) for b in boxes]
+    scored = [(iou_matrix(b, target)[0, 0], b) for b in boxes]
     best = max(scored, default=(0.0, None))
     return best[1] if best[0] >= min_iou else None
 

@@ -35,7 +35,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lmk.data.crop import landmark_box, normalized_to_image, read_rgb, window_from_box
+from lmk.data.crop import landmark_box, read_rgb, window_from_box
+from lmk.detect.nms import iou_matrix
 from lmk.files import atomic_path
 from lmk.smoothing import OneEuroFilter, OneEuroParams
 
@@ -176,14 +177,6 @@ def box_from_points(points: np.ndarray, convention: str = "wflw_rect", fit: BoxF
     cx, cy = (x0 + x1) / 2 + fit.dx * s, (y0 + y1) / 2 + fit.dy * s
     hw, hh = fit.kw * s / 2, fit.kh * s / 2
     return (cx - hw, cy - hh, cx + hw, cy + hh)
-
-
-def iou(a: Box, b: Box) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 # ---------------------------------------------------------------- face motion (sparse optical flow)
@@ -505,7 +498,7 @@ class Tracker:
         for tr, points, conf, usable in doubtful:
             best, best_iou = -1, p.iou_match
             for j, (b, _) in enumerate(dets):
-                overlap = iou(tr.box, b)
+                overlap = iou_matrix(tr.box, b)[0, 0]
                 if not used[j] and overlap >= best_iou:
                     best, best_iou = j, overlap
             if best >= 0:
@@ -521,7 +514,7 @@ class Tracker:
         for _, _, points, _, _ in kept:
             here = box_from_points(points, p.box)
             for j, (b, _) in enumerate(dets):
-                used[j] = used[j] or iou(here, b) >= p.iou_match
+                used[j] = used[j] or iou_matrix(here, b)[0, 0] >= p.iou_match
         for j, (b, _) in enumerate(dets):
             if not used[j] and len(kept) < p.max_faces:
                 points, conf = self._measure(image, b)
@@ -569,16 +562,14 @@ def landmarks_from_runner(run: Callable, spec) -> Landmarks:
     """A `landmarks(frame, box)` callable from an lmk runner and its `InputSpec`: crop the
     window of `box`, run, map back to image pixels. A runner loaded `with_scores=True` returns
     (points, scores); the face's confidence is then the mean of its points' scores, else None."""
-    from lmk.predict import make_input
+    from lmk.predict import predict_face
+
+    def scored(x: np.ndarray):
+        out = run(x)
+        return out if isinstance(out, tuple) else (out, None)
 
     def landmarks(image: np.ndarray, box: Box) -> tuple[np.ndarray, float | None]:
-        win = window_from_box(box, spec.enlarge)
-        out = run(make_input(image, win, spec)[None])
-        scores = None
-        if isinstance(out, tuple):
-            out, scores = out
-        points = normalized_to_image(np.asarray(out, dtype=np.float64)[0], win)
-        return points, None if scores is None else float(np.mean(np.asarray(scores)[0]))
+        return predict_face(image, box, scored, spec)
 
     return landmarks
 

@@ -35,10 +35,13 @@ def load_ort_runner(path: Path, threads: int = 1, with_scores: bool = False):
         raise MetadataError(f"{path}: ONNX Runtime cannot load the file ({exc})") from None
     meta = onnx_meta(session, path)
 
+    def outputs(x: np.ndarray, names: list[str]) -> list[np.ndarray]:
+        """The named outputs of a batch, run one face at a time."""
+        per_face = [session.run(names, {"input": one[None]}) for one in check_batch(x, meta, str(path))]
+        return [np.concatenate([o[k] for o in per_face]) for k in range(len(names))]
+
     def run(x: np.ndarray) -> np.ndarray:
-        return np.concatenate(
-            [session.run(["landmarks"], {"input": one[None]})[0] for one in check_batch(x, meta, str(path))]
-        )
+        return outputs(x, ["landmarks"])[0]
 
     if not with_scores:
         return run, meta
@@ -48,7 +51,7 @@ def load_ort_runner(path: Path, threads: int = 1, with_scores: bool = False):
         return without_scores(run), meta
 
     def scored(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        outs = [session.run(["landmarks", "scores"], {"input": one[None]}) for one in check_batch(x, meta, str(path))]
-        return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
+        points, scores = outputs(x, ["landmarks", "scores"])
+        return points, scores
 
     return scored, meta
