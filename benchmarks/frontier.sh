@@ -4,22 +4,22 @@
 #   pip install -e ".[peers]" && pip install --no-deps mediapipe==0.10.14 && apt-get install libdlib-data
 #   bash benchmarks/frontier.sh            # -> benchmarks/results/frontier.{json,md,png}
 #
-# For each checkpoint in src/lmk/weights/: its fp32 .onnx and .mnn (lmk export) and ORT int8 .onnx
-# (lmk quantize) under runs/zoo/NAME/ when not there yet, and the shipped int8 .mnn from models/;
+# For each 98-point checkpoint in src/lmk/weights/: its fp32 .onnx and .mnn (lmk export) and ORT int8
+# .onnx (lmk quantize from that .onnx) under runs/zoo/NAME/ when not there yet, and the shipped int8 .mnn from models/;
 # then benchmarks/peers.py scores all of them and the two peers on WFLW-mini test and times them at
 # 1 and 2 threads, taking turns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${LMK_DATA:-../shared/data/wflw-mini}
 files=()
-for ckpt in src/lmk/weights/*.pt; do
+for ckpt in src/lmk/weights/wflw98_*.pt; do
     name=$(basename "$ckpt" .pt)
     dir=runs/zoo/$name
     if [ ! -f "$dir/$name.mnn" ]; then
         lmk export --checkpoint "$ckpt" --to mnn --out "$dir" --data "$data"
     fi
     if [ ! -f "$dir/$name.int8.onnx" ]; then
-        lmk quantize --checkpoint "$ckpt" --runtime ort --keep-float 3 --out "$dir" --data "$data"
+        lmk quantize --runtime ort --from "$dir/$name.onnx" --keep-float 3 --data "$data"
     fi
     files+=("$dir/$name.onnx" "$dir/$name.int8.onnx" "$dir/$name.mnn")
     if [ -f "models/$name.int8.mnn" ]; then

@@ -60,6 +60,7 @@ from lmk.artifact import InputSpec
 from lmk.bench import host_info
 from lmk.data.crop import read_rgb
 from lmk.data.readers import read_wflw
+from lmk.facebox import WFLW_RECT_FITS, face_size, fit_box
 from lmk.files import atomic_write_text, write_json
 from lmk.metrics import nme_per_face, normalizing_distance
 from lmk.plotting import pyplot
@@ -68,12 +69,9 @@ from lmk.schemes import MAP_98_TO_68
 from lmk.smoothing import OneEuroParams, smooth_sequence
 from lmk.video import (
     DEFAULT_SMOOTHING,
-    WFLW_RECT_FITS,
     FlowParams,
     MotionCompensated,
     TrackerParams,
-    face_size,
-    fit_box,
     landmarks_from_runner,
     track_video,
 )
@@ -878,7 +876,7 @@ the parameters are still chosen there, never on test.)
 
 {grid_table(tr["grid"], "one_euro")}
 
-## Points -> box transform (lmk.video.WFLW_RECT_FITS)
+## Points -> box transform (lmk.facebox.WFLW_RECT_FITS)
 
 | points | constants | refit on all WFLW-mini train faces |
 |---|---|---|

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from lmk.artifact import InputSpec, read_sidecar
 from lmk.cli import app
 from lmk.quantize.calib import calibration_faces, calibration_inputs
+from lmk.quantize.ort_quant import SPEED_SLACK
 
 SPEC = InputSpec(size=64, mean=(0.5,) * 3, std=(0.5,) * 3)
 
@@ -70,7 +71,13 @@ def test_quantize_runtime(runtime, suffix, tiny_checkpoint, fp32_export, sample_
     assert np.isfinite(m["nme"]) and np.isfinite(m["delta_nme"])  # the ΔNME limits are checked in benchmarks/
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporaries left
     if runtime == "ort":
-        assert len(m["variants_tried"]) >= 5 and m["variant"]["name"]
+        tried = m["variants_tried"]
+        assert len(tried) == 3 and all(v["ms_per_face"] > 0 for v in tried if not v["over_size_budget"])
+        # the kept variant: the most accurate of those within SPEED_SLACK of the fastest, by this rule
+        fast = [v for v in tried if not v["over_size_budget"] and not v["too_slow"]]
+        assert m["variant"]["name"] == min(fast, key=lambda v: v["selection_nme"])["name"]
+        fastest = min(v["ms_per_face"] for v in tried if not v["over_size_budget"])
+        assert all(v["too_slow"] == (v["ms_per_face"] > SPEED_SLACK * fastest) for v in tried if "too_slow" in v)
         assert path.stat().st_size < 0.3 * (tmp_path / "model.onnx").stat().st_size
         from lmk.runtime.ort_runner import load_ort_runner
 

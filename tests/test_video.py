@@ -14,6 +14,7 @@ import pytest
 
 from lmk.data.crop import window_from_box
 from lmk.data.readers import read_wflw
+from lmk.facebox import box_from_points, face_size, fit_box
 from lmk.smoothing import OneEuroFilter, OneEuroParams, smooth_sequence
 from lmk.video import (
     DEFAULT_SMOOTHING,
@@ -21,10 +22,7 @@ from lmk.video import (
     FrameResult,
     MotionCompensated,
     TrackerParams,
-    box_from_points,
     estimate_face_motion,
-    face_size,
-    fit_box,
     landmarks_from_runner,
     read_frames,
     to_gray,

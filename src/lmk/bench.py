@@ -152,10 +152,17 @@ def bench(
 
 
 def _mode(row: BenchRow) -> str:
-    """How a torch file ran: eager PT2E int8 uses reference q/dq ops and is slow; compiled is not."""
+    """How a torch file ran: eager PT2E int8 uses reference q/dq ops, is slow, and runs on its own
+    fixed thread count (its NME depends on it); compiled is not."""
     if row.runtime != "torch":
         return ""
-    return " (compiled)" if row.compiled else " (eager)"
+    if row.compiled:
+        return " (compiled)"
+    if Path(row.file).suffix == ".pt2":
+        from lmk.runtime.torch_runner import PT2_EAGER_THREADS
+
+        return f" (eager, {PT2_EAGER_THREADS} thread{'s' if PT2_EAGER_THREADS > 1 else ''})"
+    return " (eager)"
 
 
 def markdown(rows: list[BenchRow], host: dict, dataset: str, runs: int) -> str:

@@ -253,9 +253,14 @@ def predict(
         runner, meta = load_runner(checkpoint, threads=threads, with_scores=True)
         detect = None
         if not boxes and not whole_image:
-            from lmk.detect import load_detector
+            from lmk.detect import DetectorOptions, load_detector
+            from lmk.predict import FaceSearch
 
-            detect = load_detector(threads=max(1, threads)).detect
+            # photos: the landmark cascade takes the detector's weaker candidates too; video: the
+            # tracker takes the detector's own choice
+            floor = FaceSearch().detector_min_score
+            options = DetectorOptions() if video is not None else DetectorOptions(min_score=floor)
+            detect = load_detector(threads=max(1, threads), options=options).detect
         if video is not None:
             from lmk.video import predict_video
 

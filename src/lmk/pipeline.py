@@ -40,7 +40,9 @@ def run_pipeline(
     export_checkpoint(checkpoint, "mnn", out, data, "test", ("fp32", "fp16", "w8"), layout.name, points=points, log=log)
     job = job_from_onnx(layout.onnx, "wflw_train", data, num_calib=num_calib, arm=arm, arm_faces=arm_faces, log=log)
     # MNN int8 (mostly MNN's tools and the emulated ARM CPUs, in child processes) runs beside the
-    # ORT and torch backends, which leave a core idle much of the time; its log is held and shown after
+    # ORT and torch backends, which leave a core idle much of the time; its log is held and shown after.
+    # It starts only after the last MNN conversion: two MNN sessions run from two threads at once
+    # give NaN outputs, so no other step may run MNN in this process meanwhile.
     held: list[str] = []
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:

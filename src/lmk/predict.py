@@ -138,6 +138,67 @@ UNITS = "image pixels (x right, y down; pixel centres at integers)"
 LOW_CONFIDENCE = 0.8
 
 
+@dataclass(frozen=True)
+class FaceSearch:
+    """How `lmk predict` turns the detector's candidates into faces: a cascade in which the landmark
+    model's own confidence tells faces from the detector's false alarms, so the detector may keep
+    weaker candidates than it would alone, and each face is re-framed by the box its points imply.
+    Chosen on WFLW-mini train photos (benchmarks/face_search.py, its rule there).
+
+    detector_min_score: detector candidates kept (below the detector's own default, `min_score`).
+    min_confidence: a candidate is a face when its first landmark pass is at least this confident;
+        a file without `scores` cannot say, so its candidates need the detector's own default instead.
+    passes: landmark passes per face; each after the first crops from the box of the previous points.
+    nms_iou: two faces whose final boxes overlap more than this are one face (the more confident kept).
+    """
+
+    detector_min_score: float = 0.2
+    min_confidence: float = 0.5
+    passes: int = 2
+    nms_iou: float = 0.5
+
+
+@dataclass
+class Face:
+    """One face found by `find_faces`: its box (the model's crop-box convention, from its final
+    points), points in image pixels, confidence (None without scores), the detector's score and box."""
+
+    box: tuple[float, float, float, float]
+    points: np.ndarray
+    confidence: float | None
+    detector_score: float
+    detector_box: tuple[float, float, float, float]
+
+
+def find_faces(
+    image_rgb: np.ndarray, detections: list, scored_runner, spec: InputSpec, search: FaceSearch
+) -> list[Face]:
+    """The faces among `detections` (lmk.detect.Detection, best score first): the landmark cascade
+    of `FaceSearch`, most confident first."""
+    from lmk.detect.detector import DetectorOptions
+    from lmk.detect.nms import iou_matrix
+    from lmk.facebox import box_from_points
+
+    unscored_floor = DetectorOptions().min_score
+    faces: list[Face] = []
+    for det in detections:
+        if det.score < search.detector_min_score:
+            continue
+        box = tuple(det.box)
+        points, conf = predict_face(image_rgb, box, scored_runner, spec)
+        if (conf is None and det.score < unscored_floor) or (conf is not None and conf < search.min_confidence):
+            continue
+        for _ in range(search.passes - 1):
+            points, conf = predict_face(image_rgb, box_from_points(points, spec.box), scored_runner, spec)
+        faces.append(Face(box_from_points(points, spec.box), points, conf, float(det.score), box))
+    faces.sort(key=lambda f: -(f.confidence if f.confidence is not None else f.detector_score))
+    kept: list[Face] = []
+    for f in faces:
+        if not kept or iou_matrix(np.array([f.box]), np.array([k.box for k in kept])).max() <= search.nms_iou:
+            kept.append(f)
+    return kept
+
+
 @dataclass
 class ImageFaces:
     """The faces found in one image: their boxes, points in image pixels, confidences (None for a
@@ -169,9 +230,12 @@ def predict_images(
     spec: InputSpec,
     detect=None,
     warn=None,
+    search: FaceSearch | None = None,
 ) -> list[ImageFaces]:
-    """Points for each face of each image: the boxes given (one image), else the faces `detect`
-    (image -> list of Detection) finds, else (detect None) the whole image as one face crop. A box
+    """Points for each face of each image: the boxes given (one image), else the faces found among
+    the candidates of `detect` (image -> list of Detection, from a detector keeping candidates down
+    to `search.detector_min_score`) by `find_faces`, else (detect None) the whole image as one face
+    crop. A box
     partly outside its image is a warning (`warn`), one wholly outside an error; an image in which
     the detector finds no face is a warning and no points; a face whose confidence is below
     LOW_CONFIDENCE, a warning."""
@@ -188,16 +252,16 @@ def predict_images(
             if note:
                 say(note)
         det_scores: list[float | None]
-        if boxes:
-            use, det_scores = list(boxes), [None] * len(boxes)
-        elif detect is not None:
-            dets = detect(image)
-            use, det_scores = [tuple(d.box) for d in dets], [float(d.score) for d in dets]
-            if not dets:
+        if detect is not None and not boxes:
+            found_faces = find_faces(image, detect(image), scored_runner, spec, search or FaceSearch())
+            if not found_faces:
                 say(f"{path}: no face found")
+            use, det_scores = [f.box for f in found_faces], [f.detector_score for f in found_faces]
+            faces = [(f.points, f.confidence) for f in found_faces]
         else:
-            use, det_scores = [whole_image_box(image)], [None]
-        faces = [predict_face(image, b, scored_runner, spec) for b in use]
+            use = list(boxes) if boxes else [whole_image_box(image)]
+            det_scores = [None] * len(use)
+            faces = [predict_face(image, b, scored_runner, spec) for b in use]
         for b, (_, conf) in zip(use, faces):
             if conf is not None and conf < LOW_CONFIDENCE:
                 box = ",".join(f"{v:.0f}" for v in b)

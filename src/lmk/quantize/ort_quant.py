@@ -54,13 +54,12 @@ def edge_convs(model_path: Path) -> list[str]:
 
 
 def default_variants(fp32_path: Path) -> list[OrtVariant]:
-    """The variants worth building: per-tensor scales and Entropy calibration are left out (never
-    chosen; the measurements are in docs/deployment.md, "int8")."""
+    """The variants worth building: per-channel MinMax with u8 or s8 activations, and with the
+    first and last convolutions in float. Variants that never won on the zoo's selection faces are
+    left out (per-tensor scales, Entropy, Percentile, reduce-range; docs/deployment.md, "int8")."""
     edges = edge_convs(fp32_path)
     return [
         OrtVariant("per_channel_minmax"),
-        OrtVariant("per_channel_percentile", method="Percentile"),
-        OrtVariant("per_channel_minmax_reduce_range", reduce_range=True),
         OrtVariant("per_channel_minmax_s8s8", activation="QInt8"),
         OrtVariant("per_channel_minmax_float_edges", keep_float=edges),
     ]
@@ -92,6 +91,22 @@ def quantize_ort(pre_path: Path, out_path: Path, inputs: np.ndarray, variant: Or
     return out_path
 
 
+# ORT's x86 kernels run some variants (s8 activations) at half the speed of others (u8): among the
+# variants that are no slower than this many times the fastest, the most accurate is kept.
+SPEED_SLACK = 1.25
+
+
+def time_variants(paths: list[Path], x: np.ndarray, runs: int = 20, warmup: int = 3) -> dict[Path, float]:
+    """Median ms per face of each file on one thread of this machine, the files taking turns."""
+    from functools import partial
+
+    from lmk.runtime.ort_runner import load_ort_runner
+    from lmk.runtime.timing import median_p90, time_in_turns
+
+    calls = {p: partial(load_ort_runner(p, threads=1)[0], x[:1]) for p in paths}
+    return {p: median_p90(t)[0] for p, t in time_in_turns(calls, runs, warmup).items()}
+
+
 def search(
     pre_path: Path,
     out_dir: Path,
@@ -101,9 +116,10 @@ def search(
     max_bytes: int | None = None,
     log=print,
 ) -> tuple[OrtVariant, Path, list[dict]]:
-    """Quantize every variant, score each file (lower is better), keep the best among those within
-    `max_bytes` (the int8 size budget); the others are removed."""
-    results, best = [], None
+    """Quantize every variant, score each file (NME, lower is better) and time them; keep the most
+    accurate among those within `max_bytes` (the int8 size budget) and within SPEED_SLACK of the
+    fastest one's latency. The others are removed."""
+    results, built = [], []
     for v in variants:
         path = out_dir / f".ort_{v.name}.onnx"
         try:
@@ -112,19 +128,31 @@ def search(
         except Exception as exc:  # a variant that ORT cannot build is reported, not fatal
             log(f"  ort {v.name}: failed ({type(exc).__name__}: {exc})")
             results.append({**v.as_dict(), "error": str(exc)})
+            path.unlink(missing_ok=True)
             continue
         size = path.stat().st_size
         over = max_bytes is not None and size > max_bytes
-        log(f"  ort {v.name}: selection NME {s:.3f}%, {size:,} bytes" + (" (over the size budget)" if over else ""))
         results.append({**v.as_dict(), "selection_nme": s, "bytes": size, "over_size_budget": over})
         if over:
             path.unlink(missing_ok=True)
-        elif best is None or s < best[0]:
-            if best is not None:
-                best[2].unlink(missing_ok=True)
-            best = (s, v, path)
         else:
-            path.unlink(missing_ok=True)
-    if best is None:
+            built.append((v, path, results[-1]))
+    if not built:
         raise ValueError(f"{pre_path}: no ONNX Runtime int8 variant could be built within the size budget")
-    return best[1], best[2], results
+    ms = time_variants([p for _, p, _ in built], inputs)
+    fastest = min(ms.values())
+    for r in results:
+        if "error" in r:
+            continue
+        path = out_dir / f".ort_{r['name']}.onnx"
+        if path in ms:
+            r["ms_per_face"] = ms[path]
+            r["too_slow"] = ms[path] > SPEED_SLACK * fastest
+        note = " (over the size budget)" if r["over_size_budget"] else (" (too slow)" if r.get("too_slow") else "")
+        timing = f", {ms[path]:.2f} ms" if path in ms else ""
+        log(f"  ort {r['name']}: selection NME {r['selection_nme']:.3f}%{timing}, {r['bytes']:,} bytes{note}")
+    v, best, _ = min((b for b in built if not b[2]["too_slow"]), key=lambda b: b[2]["selection_nme"])
+    for _, path, _ in built:
+        if path != best:
+            path.unlink(missing_ok=True)
+    return v, best, results

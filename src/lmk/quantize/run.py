@@ -263,25 +263,27 @@ class TorchBackend(Backend):
         from lmk.checkpoint import load_model
         from lmk.files import sha256_file
         from lmk.models.points import with_points
-        from lmk.quantize.torch_quant import quantize_pt2e, save_pt2
+        from lmk.quantize.torch_quant import export_program, quantize_pt2e, save_pt2
 
         source = job.base["source"].get("checkpoint_sha256")
         if source and source != sha256_file(self.checkpoint):
             raise MetadataError(f"{self.checkpoint}: not the checkpoint {job.layout.onnx.name} was exported from")
         model, _ = load_model(self.checkpoint)
-        self.program = quantize_pt2e(with_points(model, job.base["num_points"]), job.inputs)
-        save_pt2(self.program, dst, job.spec.size, meta)
+        converted = quantize_pt2e(with_points(model, job.base["num_points"]), job.inputs)
+        self.program = export_program(converted, job.spec.size)
+        save_pt2(self.program, dst, meta)
         return {"quantizer": "torchao PT2E X86InductorQuantizer (default config)"}
 
     def runner(self, path: Path, meta: dict):
-        from lmk.runtime.torch_runner import torch_runner
+        from lmk.quantize.torch_quant import program_module
+        from lmk.runtime.torch_runner import PT2_EAGER_THREADS, torch_runner
 
-        return torch_runner(self.program)
+        return torch_runner(program_module(self.program), threads=PT2_EAGER_THREADS)
 
     def embed(self, path: Path, meta: dict, job: Job) -> bool:
         from lmk.quantize.torch_quant import save_pt2
 
-        save_pt2(self.program, path, job.spec.size, meta)
+        save_pt2(self.program, path, meta)
         return True
 
 

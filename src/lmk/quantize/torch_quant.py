@@ -56,15 +56,31 @@ def drop_dead_float_weights(module: torch.fx.GraphModule) -> None:
         delattr(module.get_submodule(owner) if owner else module, attr)
 
 
-def save_pt2(module: torch.nn.Module, path: Path, input_size: int, meta: dict) -> Path:
-    """torch.export.save with the metadata as an extra file, written atomically."""
-    path = Path(path)
+def export_program(module: torch.nn.Module, input_size: int) -> torch.export.ExportedProgram:
+    """The program a .pt2 file holds, exported once: it is scored and saved as it is, so the
+    metrics stamped into the file are those of the file's own graph."""
     example = (torch.zeros(1, 3, input_size, input_size),)
     program = torch.export.export(module, example)
     for node in program.graph.nodes:  # debugging metadata and the example input: ~25 % of the file
         for key in ("stack_trace", "from_node", "nn_module_stack", "source_fn_stack"):
             node.meta.pop(key, None)
     program._example_inputs = None
+    return program
+
+
+def program_module(program: torch.export.ExportedProgram) -> torch.nn.Module:
+    """The runnable module of a program, as `lmk.runtime.torch_runner.load_pt2` gives it."""
+    with library_output_dropped():
+        from torchao.quantization.pt2e import allow_exported_model_train_eval
+
+    module = program.module()
+    allow_exported_model_train_eval(module)
+    return module
+
+
+def save_pt2(program: torch.export.ExportedProgram, path: Path, meta: dict) -> Path:
+    """torch.export.save with the metadata as an extra file, written atomically."""
+    path = Path(path)
     with atomic_path(path) as tmp:
         torch.export.save(program, str(tmp), extra_files={META_KEY: json.dumps(meta)})
     return path

@@ -9,17 +9,30 @@ import torch
 
 from lmk.checkpoint import load_model
 
+# A PT2E program in eager mode (reference q/dq ops) rounds its float sums to int8 steps, and the
+# order of those sums follows torch's thread count: lmk runs every eager .pt2 on this many threads
+# (quantize, eval, bench alike), so one file has one NME.
+PT2_EAGER_THREADS = 1
 
-def torch_runner(model: torch.nn.Module, compile: bool = False):
+
+def torch_runner(model: torch.nn.Module, compile: bool = False, threads: int = 0):
     """compile: `torch.compile` first (inductor: x86 int8 kernels for a PT2E program, fused float
-    kernels otherwise); the first call then takes a minute or so."""
+    kernels otherwise); the first call then takes a minute or so. threads > 0: each call runs on
+    that many intra-op threads (torch's setting is restored after it)."""
     model.eval()  # (not re-assigned: a PT2E graph module's eval() returns None)
     if compile:
         model = torch.compile(model)
 
     def run(x: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            return model(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
+        before = torch.get_num_threads()
+        if threads > 0:
+            torch.set_num_threads(threads)
+        try:
+            with torch.inference_mode():
+                return model(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
+        finally:
+            if threads > 0:
+                torch.set_num_threads(before)
 
     return run
 
@@ -66,10 +79,10 @@ def load_pt2(path: Path) -> tuple[torch.nn.Module, dict]:
 
 def load_pt2_runner(path: Path, compile: bool = False):
     """(runner, metadata) for a PT2E int8 program saved by `lmk quantize --runtime torch`. It runs in
-    eager mode with reference q/dq ops: the accuracy of the int8 model, not x86 int8 kernel speed
-    (that needs `compile`)."""
+    eager mode with reference q/dq ops, on PT2_EAGER_THREADS: the accuracy of the int8 model, not
+    x86 int8 kernel speed (that needs `compile`)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: PT2 file not found")
     module, meta = load_pt2(path)
-    return torch_runner(module, compile), meta
+    return torch_runner(module, compile, threads=0 if compile else PT2_EAGER_THREADS), meta
