@@ -24,6 +24,17 @@ def test_shipped_checkpoint_is_complete():
     assert model(torch.zeros(1, 3, 256, 256)).shape == (1, 98, 2)
 
 
+@pytest.mark.parametrize("name", sorted(p.name for p in default_checkpoint().parent.glob("*.pt")))
+def test_every_shipped_checkpoint_loads_and_says_how_it_was_made(name):
+    blob = read_checkpoint(default_checkpoint().parent / name)
+    assert all(v.dtype in (torch.float16, torch.int64) for v in blob["state_dict"].values())
+    meta = blob["meta"]
+    assert meta["train_command"].startswith("lmk train ") and meta["scheme"] == name.split("_")[0]
+    size = meta["input"]["shape"][-1]
+    model, _ = load_model(default_checkpoint().parent / name)
+    assert model(torch.zeros(1, 3, size, size)).shape == (1, meta["num_points"], 2)
+
+
 def test_shipped_metrics_are_reproduced(shared_data, tmp_path):
     """Its stored test NME is what `lmk eval` measures now (to 0.01 NME points)."""
     res = CliRunner().invoke(

@@ -447,7 +447,7 @@ def pipeline(
     analyze: bool = typer.Option(False, "--analyze", help="ORT: write a per-layer sensitivity report"),
     arm: ArmMode = typer.Option(ArmMode.setup, help="ARM check of the int8 .mnn under qemu"),
     arm_faces: int = typer.Option(
-        8, help="test faces for the ARM check, spread over the split (a smoke check; lmk check-arm --faces 0: all)"
+        4, help="test faces for the ARM check, spread over the split (a smoke check; lmk check-arm --faces 0: all)"
     ),
     points: int = typer.Option(0, help=POINTS_HELP),
 ) -> None:

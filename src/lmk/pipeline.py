@@ -27,7 +27,7 @@ def run_pipeline(
     log=print,
     points: int = 0,
     analyze: bool = False,
-    arm_faces: int = 8,
+    arm_faces: int = 4,
 ) -> dict:
     """Write every artifact under `out`; returns {"rows": [...], "details": {...}}. The fp32 files are
     exported and the PyTorch reference is scored once; the three int8 backends then share one set
