@@ -41,8 +41,9 @@ def run_pipeline(
     job = job_from_onnx(layout.onnx, "wflw_train", data, num_calib=num_calib, arm=arm, arm_faces=arm_faces, log=log)
     # MNN int8 (mostly MNN's tools and the emulated ARM CPUs, in child processes) runs beside the
     # ORT and torch backends, which leave a core idle much of the time; its log is held and shown after.
-    # It starts only after the last MNN conversion: two MNN sessions run from two threads at once
-    # give NaN outputs, so no other step may run MNN in this process meanwhile.
+    # It starts only after the last MNN conversion: started during the fp16/w8 conversions, its int8
+    # file scored NaN (tests/test_shipped_and_pipeline.py's model; two MNN sessions running in two
+    # threads are fine by themselves).
     held: list[str] = []
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:

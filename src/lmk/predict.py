@@ -235,9 +235,8 @@ def predict_images(
     """Points for each face of each image: the boxes given (one image), else the faces found among
     the candidates of `detect` (image -> list of Detection, from a detector keeping candidates down
     to `search.detector_min_score`) by `find_faces`, else (detect None) the whole image as one face
-    crop. A box
-    partly outside its image is a warning (`warn`), one wholly outside an error; an image in which
-    the detector finds no face is a warning and no points; a face whose confidence is below
+    crop. A box partly outside its image is a warning (`warn`), one wholly outside an error; an
+    image in which no face is found is a warning and no points; a face whose confidence is below
     LOW_CONFIDENCE, a warning."""
     from lmk.checks import box_in_image
 
