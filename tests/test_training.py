@@ -336,3 +336,11 @@ def test_native_68_point_model_starts_as_the_mapped_98_point_model(sample_root, 
     assert report.files and Layout(tmp_path / "x", "model").onnx.is_file()
     with pytest.raises(ValueError, match="extra-300w"):
         fit(dataclasses.replace(cfg, extra_300w=str(folder)), log=lambda *_: None)
+    # distillation from a 68-point teacher; a 98-point one is refused for a 68-point student
+    kd = dataclasses.replace(
+        cfg, out=str(tmp_path / "kd"), teacher=str(tmp_path / "68" / "model.pt"), distill_weight=1.0
+    )
+    kd_blob = read_checkpoint(fit(dataclasses.replace(kd, lr=1e-3), log=lambda *_: None))
+    assert kd_blob["model"]["num_points"] == 68 and kd_blob["config"]["distill_weight"] == 1.0
+    with pytest.raises(ValueError, match="a 98-point teacher for a 68-point model"):
+        fit(dataclasses.replace(kd, teacher=str(tiny_checkpoint)), log=lambda *_: None)

@@ -226,8 +226,6 @@ def train_records(cfg: TrainConfig) -> tuple[list, list]:
             raise ValueError(
                 "--extra-300w adds 300-W faces to WFLW training; with --dataset 300w, --data is the 300-W folder"
             )
-        if cfg.teacher:
-            raise ValueError("--teacher: distillation trains 98-point models (--dataset wflw)")
         train, val = split_by_image(read_300w(Path(cfg.data)), cfg.val_fraction, cfg.seed)
         return train, val
     train, val = split_by_image(read_wflw(Path(cfg.data), "train"), cfg.val_fraction, cfg.seed)
@@ -256,8 +254,11 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
     teacher, teacher_size, fill = None, 0, None
     if cfg.teacher:
         teacher, teacher_spec = load_teacher(cfg, ispec)
+        if teacher.head.num_points != spec.num_points:
+            n = teacher.head.num_points
+            raise ValueError(f"{cfg.teacher}: a {n}-point teacher for a {spec.num_points}-point model")
         teacher = teacher.to(device).to(memory_format=torch.channels_last)
-        if cfg.teacher_fill:
+        if cfg.teacher_fill and cfg.dataset != "300w":  # native 300-W faces have all of the model's points
             fill = teacher_fill(teacher, teacher_spec, train_recs, log)
         if cfg.distill_weight > 0 or cfg.feature_weight > 0:
             teacher_size = teacher_spec.size
