@@ -221,20 +221,22 @@ def run_fit(args: argparse.Namespace) -> dict:
 # ---------- eval: the shipped detector ----------
 
 
-def nme_pairs(images, per_image_boxes, runner, spec) -> dict:
+def nme_pairs(images, per_image_boxes, runner, spec, per_image_points=None) -> dict:
     """Mean NME (%) of the landmark model from the mapped detector box and from the annotation box,
-    on the faces matched at IoU >= 0.5."""
+    on the faces matched at IoU >= 0.5. `per_image_points`: the points already predicted for each
+    box (lmk predict's cascade), instead of one pass from the box."""
     from lmk.metrics import nme_per_face
     from lmk.predict import predict_image
 
     from_det, from_gt, gt = [], [], []
-    for im, boxes in zip(images, per_image_boxes):
+    for k, (im, boxes) in enumerate(zip(images, per_image_boxes)):
         pairs = match_boxes(boxes, im.boxes, 0.5)
         if not pairs:
             continue
         image = read_rgb(im.path)
         for i, j, _ in pairs:
-            from_det.append(predict_image(image, boxes[i], runner, spec))
+            given = per_image_points[k][i] if per_image_points is not None else None
+            from_det.append(given if given is not None else predict_image(image, boxes[i], runner, spec))
             from_gt.append(predict_image(image, im.boxes[j], runner, spec))
             gt.append(im.points[j])
     gt = np.stack(gt)

@@ -27,16 +27,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from detector import ImageTruth, read_images, recall_stats  # noqa: E402  (the photo helpers)
+from detector import ImageTruth, nme_pairs, read_images, recall_stats  # noqa: E402  (the photo helpers)
 
 from lmk.artifact import InputSpec  # noqa: E402
 from lmk.data.crop import read_rgb  # noqa: E402
 from lmk.detect import DetectorOptions, load_detector  # noqa: E402
 from lmk.detect.detector import Detection, merge_candidates  # noqa: E402
-from lmk.detect.match import match_boxes  # noqa: E402
 from lmk.files import atomic_write_text, write_json  # noqa: E402
-from lmk.metrics import nme_per_face  # noqa: E402
-from lmk.predict import FaceSearch, find_faces, predict_image  # noqa: E402
+from lmk.predict import FaceSearch, find_faces  # noqa: E402
 from lmk.runtime import load_runner  # noqa: E402
 from lmk.weights import default_deployable  # noqa: E402
 
@@ -80,12 +78,7 @@ class CountingRunner:
 
 def detections_at(det, cached: list, size: tuple[int, int], min_score: float) -> list[Detection]:
     """What `Detector.detect` returns at `min_score`, from tile candidates cached at a lower floor."""
-    raw, scores, keypoints = merge_candidates(cached, *size, replace(det.options, min_score=min_score))
-    mapped = det.mapping.apply(raw)
-    return [
-        Detection(tuple(map(float, m)), float(s), tuple(map(float, r)), k)
-        for m, s, r, k in zip(mapped, scores, raw, keypoints)
-    ]
+    return det.detections(*merge_candidates(cached, *size, replace(det.options, min_score=min_score)))
 
 
 def final_boxes(faces) -> np.ndarray:
@@ -163,26 +156,14 @@ def search_rows(images: list[ImageTruth], args) -> dict:
 def nme_found(images: list[ImageTruth], faces_per_image: list, run, spec, cascade: bool) -> dict:
     """NME (%) of the found faces (IoU >= 0.5): from what `lmk predict` returns (the cascade's
     points; the detector alone: one pass from its mapped box) and from the annotation box."""
-    got, ref, gt = [], [], []
-    plain = lambda x: run(x)[0]  # noqa: E731  (points only)
-    for im, faces in zip(images, faces_per_image):
-        boxes = np.array([f.box for f in faces], dtype=np.float64).reshape(-1, 4)
-        pairs = match_boxes(boxes, im.boxes, 0.5)
-        if not pairs:
-            continue
-        image = read_rgb(im.path)
-        for i, j, _ in pairs:
-            got.append(faces[i].points if cascade else predict_image(image, faces[i].box, plain, spec))
-            ref.append(predict_image(image, im.boxes[j], plain, spec))
-            gt.append(im.points[j])
-    gt = np.stack(gt)
-    a = 100 * nme_per_face(np.stack(got), gt, "wflw98")
-    b = 100 * nme_per_face(np.stack(ref), gt, "wflw98")
+    boxes = [np.array([f.box for f in faces], dtype=np.float64).reshape(-1, 4) for faces in faces_per_image]
+    points = [[f.points for f in faces] for faces in faces_per_image] if cascade else None
+    n = nme_pairs(images, boxes, lambda x: run(x)[0], spec, per_image_points=points)
     return {
-        "faces": len(gt),
-        "nme_found": round(float(a.mean()), 3),
-        "nme_annotation_boxes": round(float(b.mean()), 3),
-        "difference": round(float(a.mean() - b.mean()), 3),
+        "faces": n["faces"],
+        "nme_found": n["nme_detector_boxes"],
+        "nme_annotation_boxes": n["nme_annotation_boxes"],
+        "difference": n["difference"],
     }
 
 

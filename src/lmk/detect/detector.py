@@ -147,7 +147,10 @@ class Detector:
 
     def detect(self, image_rgb: np.ndarray) -> list[Detection]:
         """Every face found in an RGB uint8 (H, W, 3) image, best score first."""
-        raw, scores, keypoints = self.detect_raw(image_rgb)
+        return self.detections(*self.detect_raw(image_rgb))
+
+    def detections(self, raw: np.ndarray, scores: np.ndarray, keypoints: np.ndarray) -> list[Detection]:
+        """Merged candidates (`detect_raw`'s output) as Detections, their boxes mapped."""
         mapped = self.mapping.apply(raw)
         return [
             Detection(tuple(map(float, m)), float(s), tuple(map(float, r)), k)

@@ -141,15 +141,14 @@ def search(
         raise ValueError(f"{pre_path}: no ONNX Runtime int8 variant could be built within the size budget")
     ms = time_variants([p for _, p, _ in built], inputs)
     fastest = min(ms.values())
+    for _, path, r in built:
+        r["ms_per_face"] = ms[path]
+        r["too_slow"] = ms[path] > SPEED_SLACK * fastest
     for r in results:
         if "error" in r:
             continue
-        path = out_dir / f".ort_{r['name']}.onnx"
-        if path in ms:
-            r["ms_per_face"] = ms[path]
-            r["too_slow"] = ms[path] > SPEED_SLACK * fastest
-        note = " (over the size budget)" if r["over_size_budget"] else (" (too slow)" if r.get("too_slow") else "")
-        timing = f", {ms[path]:.2f} ms" if path in ms else ""
+        note = " (over the size budget)" if r["over_size_budget"] else (" (too slow)" if r["too_slow"] else "")
+        timing = f", {r['ms_per_face']:.2f} ms" if "ms_per_face" in r else ""
         log(f"  ort {r['name']}: selection NME {r['selection_nme']:.3f}%{timing}, {r['bytes']:,} bytes{note}")
     v, best, _ = min((b for b in built if not b[2]["too_slow"]), key=lambda b: b[2]["selection_nme"])
     for _, path, _ in built:
