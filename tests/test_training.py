@@ -11,7 +11,7 @@ from conftest import tiny_config
 
 from lmk.checkpoint import CheckpointError, load_model, read_checkpoint
 from lmk.training.config import TrainConfig, resume_config
-from lmk.training.engine import autocast, fit, lr_factor
+from lmk.training.engine import autocast, fit, lr_factor, native_bf16
 from lmk.training.losses import LOSSES, landmark_loss
 
 
@@ -31,16 +31,31 @@ def test_tiny_training_run_lowers_the_loss(sample_root, tmp_path):
 def test_cpu_bf16_runs_the_forward_in_bfloat16_and_still_learns(sample_root, tmp_path):
     torch.set_num_threads(2)
     conv, x, cpu = torch.nn.Conv2d(3, 4, 3), torch.randn(1, 3, 8, 8), torch.device("cpu")
-    cfg = tiny_config(tmp_path, epochs=12, lr=3e-3, warmup_epochs=0, cpu_bf16=True)
+    # 32 px and 8 epochs: without bf16 instructions autocast is emulated, about 15x slower than fp32
+    cfg = tiny_config(tmp_path, epochs=8, lr=3e-3, warmup_epochs=0, cpu_bf16=True, input_size=32)
     with autocast(cfg, cpu, None):
         assert conv(x).dtype == torch.bfloat16
     with autocast(dataclasses.replace(cfg, cpu_bf16=False), cpu, None):
         assert conv(x).dtype == torch.float32  # the default recipe stays fp32
-    blob = read_checkpoint(fit(cfg, log=lambda *_: None))
+    msgs: list[str] = []
+    blob = read_checkpoint(fit(cfg, log=msgs.append))
     losses = [h["loss"] for h in blob["history"]]
     assert sum(losses[-3:]) / 3 < 0.7 * sum(losses[:3]) / 3, losses
     assert blob["config"]["cpu_bf16"] is True
+    warned = any(m.startswith("warning: --cpu-bf16") for m in msgs)
+    assert warned == (native_bf16() is False)  # said where the CPU emulates bf16, only there
     assert all(v.dtype != torch.bfloat16 for v in blob["state_dict"].values())  # weights are not bf16
+
+
+def test_native_bf16_is_read_from_the_cpu_flags():
+    """--cpu-bf16 warns where the CPU has no bfloat16 instructions (emulated autocast is slower
+    than fp32): x86's avx512_bf16 / amx_bf16 flags, ARM's bf16 feature; None where nothing tells."""
+    assert native_bf16("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n") is True
+    assert native_bf16("flags\t\t: fpu avx2 f16c fma\nflags\t\t: fpu avx2 f16c fma\n") is False
+    assert native_bf16("Features\t: fp asimd asimddp i8mm bf16 sve2\n") is True
+    assert native_bf16("Features\t: fp asimd asimddp\n") is False
+    assert native_bf16("model name\t: something\n") is None
+    assert native_bf16() in (True, False, None)  # this machine's own answer, whatever it is
 
 
 def test_pip_head_training_and_resume(sample_root, tmp_path):
@@ -276,7 +291,7 @@ def test_teacher_fill_and_distillation_run(sample_root, tiny_checkpoint, tmp_pat
     teacher, tspec = load_teacher(cfg, input_spec(cfg))
     recs = read_wflw(sample_root, "test")[:3]
     as68 = [dataclasses.replace(r, points=r.points[MAP_98_TO_68], scheme="300w68") for r in recs[:2]]
-    fill = teacher_fill(teacher, tspec, [*as68, recs[2]], log=lambda *_: None)
+    fill = teacher_fill(teacher, tspec, [*as68, recs[2]], "wflw98", log=lambda *_: None)
     assert fill[2] is None  # fully annotated: nothing to fill
     expect = predict_records(as68, torch_runner(teacher), InputSpec.from_meta(read_checkpoint(tiny_checkpoint)["meta"]))
     np.testing.assert_allclose(np.stack(fill[:2]), expect, atol=1e-4)
@@ -344,3 +359,51 @@ def test_native_68_point_model_starts_as_the_mapped_98_point_model(sample_root, 
     assert kd_blob["model"]["num_points"] == 68 and kd_blob["config"]["distill_weight"] == 1.0
     with pytest.raises(ValueError, match="a 98-point teacher for a 68-point model"):
         fit(dataclasses.replace(kd, teacher=str(tiny_checkpoint)), log=lambda *_: None)
+
+
+def test_wflw_faces_join_a_68_point_model_with_their_inner_points_and_the_teachers_jaw(
+    sample_root, tiny_checkpoint, tmp_path
+):
+    """--extra-wflw: WFLW train faces (never test) join a native 68-point model's training with
+    their 51 inner points; their contour follows WFLW's convention, so the jaw is unlabelled until
+    a 68-point teacher fills it (predicted once). Validation stays on the 300-W folder."""
+    from conftest import write_300w_folder
+
+    from lmk.artifact import InputSpec
+    from lmk.data.crop import affine_points, crop_matrix, face_window, pixels_to_normalized
+    from lmk.data.dataset import LandmarkDataset, to_layout
+    from lmk.data.readers import read_wflw
+    from lmk.schemes import MAP_98_TO_68
+    from lmk.training.engine import input_spec, load_teacher, teacher_fill, train_records
+
+    torch.set_num_threads(2)
+    wflw_train = read_wflw(sample_root, "train")
+    pts, mask = to_layout(wflw_train[0].points, "wflw98", "300w68")
+    np.testing.assert_array_equal(pts, wflw_train[0].points[MAP_98_TO_68])
+    assert mask[:17].sum() == 0 and mask[17:].all()  # 51 inner points labelled, the jaw not
+
+    folder = write_300w_folder(tmp_path / "300w", read_wflw(sample_root, "test"))
+    base = tiny_config(tmp_path / "68", data=str(folder), dataset="300w", init=str(tiny_checkpoint), epochs=1)
+    base = dataclasses.replace(base, val_fraction=0.3)
+    teacher68 = fit(base, log=lambda *_: None)
+    cfg = dataclasses.replace(base, out=str(tmp_path / "mixed"), extra_wflw=str(sample_root), teacher=str(teacher68))
+    train, val = train_records(cfg)
+    assert [r.source for r in train if r.scheme == "wflw98"] == [r.source for r in wflw_train]
+    assert val and all(r.scheme == "300w68" for r in val)
+
+    teacher, tspec = load_teacher(cfg, input_spec(cfg))
+    fill = teacher_fill(teacher, tspec, train, "300w68", log=lambda *_: None)
+    assert all((f is None) == (r.scheme == "300w68") for f, r in zip(fill, train))
+    i = next(k for k, r in enumerate(train) if r.scheme == "wflw98")
+    spec = InputSpec.from_meta(read_checkpoint(teacher68)["meta"])
+    _, target, filled_mask = LandmarkDataset([train[i]], spec, None, fill=[fill[i]], layout="300w68")[0]
+    assert filled_mask.sum() == 68  # the teacher's jaw counts as labelled
+    win = face_window(train[i].box, train[i].points, "wflw98", spec.box, spec.enlarge)
+    as_input = lambda p: pixels_to_normalized(affine_points(p, crop_matrix(win, spec.size)), spec.size)  # noqa: E731
+    np.testing.assert_allclose(target[:17].numpy(), as_input(fill[i][:17]), atol=1e-5)
+    np.testing.assert_allclose(target[17:].numpy(), as_input(train[i].points[MAP_98_TO_68][17:]), atol=1e-5)
+
+    blob = read_checkpoint(fit(dataclasses.replace(cfg, distill_weight=1.0), log=lambda *_: None))
+    assert blob["config"]["extra_wflw"] == str(sample_root) and blob["model"]["num_points"] == 68
+    with pytest.raises(ValueError, match="--extra-wflw adds WFLW faces to a 300-W model"):
+        fit(tiny_config(tmp_path / "w", extra_wflw=str(sample_root)), log=lambda *_: None)

@@ -107,6 +107,10 @@ def train(
     eval_every: int = typer.Option(5, help="validate every N epochs"),
     hard_repeat: int = typer.Option(1, help="WFLW train faces with an attribute (as all test faces) N times per epoch"),
     extra_300w: str = typer.Option("", help="also train on a 300-W folder (68 mapped points)"),
+    extra_wflw: str = typer.Option(
+        "",
+        help="with --dataset 300w: also train on a WFLW root's train faces (inner points; --teacher fills the jaw)",
+    ),
     augment: Augment = typer.Option(Augment.default, help="augmentation preset (lmk.data.augment.AUGMENTS)"),
     test_split: bool = typer.Option(True, help="score the final model on the test split"),
     teacher: str = typer.Option("", help="distil from this checkpoint (e.g. the shipped large model)"),
@@ -120,7 +124,7 @@ def train(
     seed: int = 0,
     workers: int = 0,
     cpu_bf16: bool = typer.Option(
-        False, help="bfloat16 autocast when training on a CPU (faster where the CPU has AVX512-BF16 or AMX)"
+        False, help="bfloat16 autocast when training on a CPU (faster only where the CPU has AVX512-BF16 or AMX)"
     ),
     resume: Path | None = typer.Option(
         None, help="continue a last.pt with its stored settings, writing beside it (only --epochs/--workers may change)"

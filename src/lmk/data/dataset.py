@@ -26,16 +26,22 @@ from lmk.data.crop import (
 from lmk.data.records import FaceRecord
 from lmk.schemes import MAP_98_TO_68, SCHEMES
 
+JAW_68 = slice(0, 17)  # 300-W's jaw: the 17 points whose convention WFLW's contour does not share
+
 
 def to_layout(points: np.ndarray, scheme: str, layout: str = "wflw98") -> tuple[np.ndarray, np.ndarray]:
     """Points in the model's layout and a 0/1 mask of the ones that are annotated: 300-W faces
-    have 68 of WFLW's 98; a WFLW face has all 68 of 300-W's (PROTOCOL.md's mapping)."""
+    have 68 of WFLW's 98. A WFLW face gives a 68-point model the 51 inner points only: its contour
+    mapped to 17 points follows WFLW's convention, not 300-W's jaw, so a native 68-point model
+    would learn two conventions at once (a teacher fills those, see `LandmarkDataset`'s `fill`)."""
     if scheme == layout:
         return points, np.ones(len(points), dtype=np.float32)
     if layout == "300w68":
         if scheme != "wflw98":
             raise ValueError(f"cannot map {scheme} points to {layout}")
-        return points[MAP_98_TO_68], np.ones(68, dtype=np.float32)
+        mask = np.ones(68, dtype=np.float32)
+        mask[JAW_68] = 0
+        return points[MAP_98_TO_68], mask
     out = np.zeros((98, 2))
     mask = np.zeros(98, dtype=np.float32)
     out[MAP_98_TO_68] = points
@@ -55,8 +61,9 @@ class LandmarkDataset(Dataset):
     `layout` (98 WFLW or 68 300-W); with `teacher_size`, also the same augmented face cropped at
     that size (a teacher's input).
 
-    `fill`: per record, 98 points in image pixels (a teacher's predictions) or None; they stand in
-    for the points the record lacks (300-W faces have 68 of the 98), which then count as labelled.
+    `fill`: per record, the layout's points in image pixels (a teacher's predictions) or None; they
+    stand in for the points the record lacks (300-W faces have 68 of the 98; WFLW faces lack 300-W's
+    jaw), which then count as labelled.
     """
 
     CACHE_MARGIN = 1.6  # cached window is this much larger than the crop window

@@ -35,6 +35,7 @@ class TrainConfig:
     hard_repeat: int = 1  # WFLW train faces with an attribute appear this many times per epoch
     extra_300w: str = ""  # optional 300-W folder trained with the 68 mapped points only
     dataset: str = "wflw"  # "300w": `data` is a 300-W folder, the model has 300-W's 68 points
+    extra_wflw: str = ""  # with dataset "300w": also train on a WFLW root's train faces (51 inner points)
     augment: str = "default"  # a preset of lmk.data.augment.AUGMENTS
     amp: bool = True  # mixed precision on CUDA (ignored on CPU)
     cpu_bf16: bool = False  # bfloat16 autocast on a CPU (faster with AVX512-BF16 / AMX); weights stay fp32

@@ -192,6 +192,28 @@ def autocast(cfg: TrainConfig, device, scaler):
     return torch.autocast(device.type, dtype=torch.float16, enabled=scaler is not None)
 
 
+BF16_FLAGS = {"avx512_bf16", "amx_bf16", "bf16"}  # x86 AVX512-BF16 / AMX, ARM FEAT_BF16 (cpuinfo names)
+
+
+def native_bf16(cpuinfo: str | None = None) -> bool | None:
+    """Whether the CPU computes bfloat16 in hardware, read from /proc/cpuinfo's flags (x86) or
+    Features (ARM) lines; None where that cannot be told (no /proc). Without it, bf16 autocast is
+    emulated and is several times slower than fp32, the opposite of what `cpu_bf16` is for."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return None
+    words = set()
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):
+            words.update(value.split())
+    if not words:
+        return None
+    return bool(words & BF16_FLAGS)
+
+
 @torch.no_grad()
 def evaluate(model, dataset: LandmarkDataset, device, batch_size: int = 32, scheme: str = "wflw98") -> dict:
     """NME/FR/AUC on un-augmented crops. The crop is a similarity, so normalised-space NME equals
@@ -220,14 +242,19 @@ def layout_of(cfg: TrainConfig) -> str:
 
 def train_records(cfg: TrainConfig) -> tuple[list, list]:
     """(train, validation) faces: WFLW's train split (+ 300-W faces with their 68 points), or a
-    300-W folder for a native 68-point model; validation is a seeded share of the images."""
+    300-W folder for a native 68-point model (+ WFLW train faces with their 51 inner points);
+    validation is a seeded share of the main set's images."""
     if cfg.dataset == "300w":
         if cfg.extra_300w:
             raise ValueError(
                 "--extra-300w adds 300-W faces to WFLW training; with --dataset 300w, --data is the 300-W folder"
             )
         train, val = split_by_image(read_300w(Path(cfg.data)), cfg.val_fraction, cfg.seed)
+        if cfg.extra_wflw:  # its train split only: WFLW's test faces stay unseen
+            train = train + read_wflw(Path(cfg.extra_wflw), "train")
         return train, val
+    if cfg.extra_wflw:
+        raise ValueError("--extra-wflw adds WFLW faces to a 300-W model (--dataset 300w); WFLW training reads --data")
     train, val = split_by_image(read_wflw(Path(cfg.data), "train"), cfg.val_fraction, cfg.seed)
     train = repeat_hard(train, cfg.hard_repeat)
     if cfg.extra_300w:
@@ -242,6 +269,11 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
     if state is not None:
         check_resume_config(resume, state.get("config", {}), cfg)
     device = setup_distributed()
+    if cfg.cpu_bf16 and device.type == "cpu" and native_bf16() is False and is_main():
+        log(
+            "warning: --cpu-bf16 on a CPU without bfloat16 instructions (AVX512-BF16, AMX or ARM BF16): "
+            "autocast is emulated and trains slower than fp32"
+        )
     seed_everything(cfg.seed)
     out = Path(cfg.out)
     layout = layout_of(cfg)
@@ -258,8 +290,8 @@ def fit(cfg: TrainConfig, resume: str | None = None, log=print) -> Path:
             n = teacher.head.num_points
             raise ValueError(f"{cfg.teacher}: a {n}-point teacher for a {spec.num_points}-point model")
         teacher = teacher.to(device).to(memory_format=torch.channels_last)
-        if cfg.teacher_fill and cfg.dataset != "300w":  # native 300-W faces have all of the model's points
-            fill = teacher_fill(teacher, teacher_spec, train_recs, log)
+        if cfg.teacher_fill:
+            fill = teacher_fill(teacher, teacher_spec, train_recs, layout, log)
         if cfg.distill_weight > 0 or cfg.feature_weight > 0:
             teacher_size = teacher_spec.size
         else:
@@ -405,14 +437,15 @@ def load_teacher(cfg: TrainConfig, ispec: InputSpec) -> tuple[torch.nn.Module, I
     return teacher.eval(), tspec
 
 
-def teacher_fill(teacher: torch.nn.Module, tspec: InputSpec, records: list, log=print) -> list:
-    """Per record: the teacher's 98 points in image pixels for faces that lack some of the 98
-    (300-W), None for fully annotated ones. Predicted once, on un-augmented crops; augmentation then
-    moves them with the image like any label."""
+def teacher_fill(teacher: torch.nn.Module, tspec: InputSpec, records: list, layout: str, log=print) -> list:
+    """Per record: the teacher's points (the model's layout) in image pixels for faces annotated in
+    another layout (300-W faces for a 98-point model, WFLW faces for a 68-point one), None for the
+    others. Predicted once, on un-augmented crops; augmentation then moves them with the image like
+    any label, and only the points the record lacks take them."""
     from lmk.predict import predict_records
     from lmk.runtime.torch_runner import torch_runner
 
-    partial = [i for i, r in enumerate(records) if r.scheme != "wflw98"]
+    partial = [i for i, r in enumerate(records) if r.scheme != layout]
     fill: list = [None] * len(records)
     if partial:
         log(f"teacher labels the missing points of {len(partial)} faces")
