@@ -45,7 +45,7 @@ from lmk.plotting import pyplot, save_figure
 from lmk.predict import make_input, record_window
 from lmk.runtime import load_runner
 from lmk.runtime.timing import median_p90, time_in_turns
-from lmk.schemes import MAP_98_TO_68
+from lmk.schemes import MAP_98_TO_68, REGIONS_68
 
 # dlib's 68 points <- MediaPipe face-mesh points (the mean where two are listed). Source: the
 # correspondence table of github.com/PeizhiYan/Mediapipe_2_Dlib_Landmarks (mp2dlib_correspondence).
@@ -61,8 +61,6 @@ MP_TO_68: list[tuple[int, ...]] = [
     (61,), (39,), (37,), (0,), (267,), (269,), (291,), (321,), (314,), (17,), (84,), (91,),
     (78,), (82,), (13,), (312,), (308,), (317,), (14,), (87,),
 ]  # fmt: skip
-REGIONS_68 = {"jaw": range(0, 17), "brows": range(17, 27), "nose": range(27, 36), "eyes": range(36, 48),
-              "mouth": range(48, 68)}  # fmt: skip
 DLIB_MODEL = Path("/usr/share/dlib/shape_predictor_68_face_landmarks.dat")
 MP_ROI_SCALE = 1.5  # MediaPipe's face-landmark ROI: 1.5 x the landmark box, square on the long side
 

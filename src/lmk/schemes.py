@@ -44,6 +44,16 @@ MAP_98_TO_68: list[int] = (
     + list(range(76, 96))
 )
 
+# 300-W's 68 points by face region: the jaw is where the 98->68 mapping and the annotation
+# conventions differ most, so accuracy is reported (and WFLW labels trusted) per region
+REGIONS_68: dict[str, range] = {
+    "jaw": range(0, 17),
+    "brows": range(17, 27),
+    "nose": range(27, 36),
+    "eyes": range(36, 48),
+    "mouth": range(48, 68),
+}
+
 WFLW_ATTRIBUTES: tuple[str, ...] = ("pose", "expression", "illumination", "makeup", "occlusion", "blur")
 
 

@@ -24,9 +24,7 @@ from lmk.data.crop import (
     warp,
 )
 from lmk.data.records import FaceRecord
-from lmk.schemes import MAP_98_TO_68, SCHEMES
-
-JAW_68 = slice(0, 17)  # 300-W's jaw: the 17 points whose convention WFLW's contour does not share
+from lmk.schemes import MAP_98_TO_68, REGIONS_68, SCHEMES
 
 
 def to_layout(points: np.ndarray, scheme: str, layout: str = "wflw98") -> tuple[np.ndarray, np.ndarray]:
@@ -40,7 +38,7 @@ def to_layout(points: np.ndarray, scheme: str, layout: str = "wflw98") -> tuple[
         if scheme != "wflw98":
             raise ValueError(f"cannot map {scheme} points to {layout}")
         mask = np.ones(68, dtype=np.float32)
-        mask[JAW_68] = 0
+        mask[list(REGIONS_68["jaw"])] = 0
         return points[MAP_98_TO_68], mask
     out = np.zeros((98, 2))
     mask = np.zeros(98, dtype=np.float32)
